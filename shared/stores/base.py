@@ -1,0 +1,245 @@
+"""The one store interface: JSON documents in named containers.
+
+Both implementations (``sqlite.py``, the embedded default, and ``cosmos.py``) pass the
+same contract suite (``tests/stores/test_contract.py``). Domain code (reputation,
+graph, audit, rules) talks to this interface only and never to a backend.
+
+Model
+-----
+* A *container* holds JSON documents. Each document has a string ``id`` and a
+  partition-key field named in :data:`PARTITION_KEYS` (``user_id`` for users...).
+  ``(partition key, id)`` is unique.
+* Every read returns the document with an ``_etag`` string. :meth:`Store.replace`
+  with that etag succeeds only if nobody wrote the document since (optimistic
+  concurrency); otherwise it raises :class:`PreconditionFailed`.
+  :meth:`Store.update` wraps read-modify-write with retries on conflicts: that is
+  the only way shared state (profiles, graph nodes, campaigns) is changed.
+* A document with an integer ``ttl`` (seconds) expires ``ttl`` seconds after its
+  last write; expired documents are never returned (Cosmos native TTL; SQLite filters
+  on read and purges lazily).
+* :meth:`Store.query` takes simple conjunctive filters on top-level fields, an
+  optional order and a page size, and pages with an opaque continuation token.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import ErrorCode, ServiceError
+
+Doc = dict[str, Any]
+
+PROMPTS = "prompts"
+USERS = "users"
+GRAPH = "graph"
+PATTERNS = "patterns"
+AUDIT = "audit"
+PROCESSED = "processed"
+ATTACKS = "attacks"
+
+#: Container -> name of the partition-key field (Cosmos path ``/<field>``).
+PARTITION_KEYS: dict[str, str] = {
+    PROMPTS: "user_id",  # a user's prompts together: profile views, history
+    USERS: "user_id",  # one profile per partition: point reads, ETag updates
+    GRAPH: "id",  # node documents (with adjacency) read by id
+    PATTERNS: "kind",  # rules / allowlist / campaigns listed by kind
+    AUDIT: "user_id",  # writes spread over users; metrics query across partitions
+    PROCESSED: "id",  # idempotency keys: point create / read
+    ATTACKS: "id",  # known-attack vectors; nearest-neighbour query across partitions
+}
+
+CONTAINERS: tuple[str, ...] = tuple(PARTITION_KEYS)
+
+Op = Literal["=", "!=", "<", "<=", ">", ">="]
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_OPS: frozenset[str] = frozenset({"=", "!=", "<", "<=", ">", ">="})
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """``doc[field] <op> value`` on a top-level field; ``value`` is str, int, float or bool."""
+
+    field: str
+    op: Op
+    value: str | int | float | bool
+
+    def __post_init__(self) -> None:
+        if not _FIELD.match(self.field):
+            raise ValueError(f"invalid field name {self.field!r}")
+        if self.op not in _OPS:
+            raise ValueError(f"invalid operator {self.op!r}")
+        if not isinstance(self.value, str | int | float | bool):
+            raise ValueError("filter values must be str, int, float or bool")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBy:
+    field: str
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if not _FIELD.match(self.field):
+            raise ValueError(f"invalid field name {self.field!r}")
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[Doc] = field(default_factory=list)
+    continuation: str | None = None
+
+
+class StoreError(ServiceError):
+    status = 500
+
+
+class Conflict(StoreError):
+    """``create`` of a document that already exists."""
+
+    status = 409
+
+    def __init__(self, container: str, doc_id: str) -> None:
+        super().__init__(ErrorCode.CONFLICT, f"{container}/{doc_id} already exists")
+
+
+class PreconditionFailed(StoreError):
+    """``replace`` lost a race: the etag no longer matches."""
+
+    status = 412
+
+    def __init__(self, container: str, doc_id: str) -> None:
+        super().__init__(ErrorCode.CONFLICT, f"{container}/{doc_id} was modified concurrently")
+
+
+class TooManyConflicts(StoreError):
+    """``update`` kept losing races; the caller should retry later (nothing was written)."""
+
+    status = 503
+
+    def __init__(self, container: str, doc_id: str, attempts: int) -> None:
+        super().__init__(
+            ErrorCode.CONFLICT,
+            f"{container}/{doc_id} is contended; gave up after {attempts} attempts",
+        )
+
+
+#: ``update`` callback: receives the current document (or ``None`` if absent) and
+#: returns the new document, or ``None`` to leave it unchanged. It may be called
+#: several times (once per attempt), so it must not have side effects.
+Mutator = Callable[[Doc | None], Doc | None]
+
+
+class Store(ABC):
+    """Document store over the containers in :data:`CONTAINERS`."""
+
+    name: str = "abstract"
+    max_update_attempts: int = 50
+
+    # ---- single documents -------------------------------------------------
+    @abstractmethod
+    def read(self, container: str, pk: str, doc_id: str) -> Doc | None:
+        """The document with its ``_etag``, or ``None``."""
+
+    @abstractmethod
+    def create(self, container: str, doc: Doc) -> Doc:
+        """Insert; raise :class:`Conflict` if ``(pk, id)`` exists. Returns it with ``_etag``."""
+
+    @abstractmethod
+    def upsert(self, container: str, doc: Doc) -> Doc:
+        """Insert or overwrite unconditionally (only for documents nobody else writes)."""
+
+    @abstractmethod
+    def replace(self, container: str, doc: Doc, etag: str) -> Doc:
+        """Overwrite if the stored etag is still ``etag``; else :class:`PreconditionFailed`."""
+
+    @abstractmethod
+    def delete(self, container: str, pk: str, doc_id: str, etag: str | None = None) -> bool:
+        """Delete; ``False`` if absent. With ``etag``, only if unchanged."""
+
+    # ---- many documents ---------------------------------------------------
+    @abstractmethod
+    def query(
+        self,
+        container: str,
+        *,
+        pk: str | None = None,
+        where: tuple[Filter, ...] = (),
+        order_by: OrderBy | None = None,
+        limit: int = 100,
+        continuation: str | None = None,
+    ) -> Page:
+        """One page of matching documents; pass ``continuation`` back for the next."""
+
+    @abstractmethod
+    def read_many(self, container: str, keys: list[tuple[str, str]]) -> list[Doc]:
+        """Point-read several ``(pk, id)`` pairs; missing ones are skipped."""
+
+    # ---- lifecycle --------------------------------------------------------
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`~shared.errors.DependencyError` if the backend is unreachable."""
+
+    def close(self) -> None:  # pragma: no cover - trivial default
+        """Release connections."""
+
+    # ---- derived operations (same for every backend) ----------------------
+    def partition_key(self, container: str, doc: Doc) -> str:
+        return str(doc[PARTITION_KEYS[container]])
+
+    def update(self, container: str, pk: str, doc_id: str, mutate: Mutator) -> Doc | None:
+        """Read-modify-write with optimistic concurrency.
+
+        Retries on :class:`PreconditionFailed` / :class:`Conflict` until it wins or
+        :attr:`max_update_attempts` is spent (then :class:`TooManyConflicts`).
+        Returns the stored document (``None`` if absent and left absent).
+        """
+        for _attempt in range(self.max_update_attempts):
+            current = self.read(container, pk, doc_id)
+            new = mutate(_copy(current) if current is not None else None)
+            if new is None:
+                return current
+            new = {k: v for k, v in new.items() if not k.startswith("_")}
+            new["id"] = doc_id
+            new[PARTITION_KEYS[container]] = pk
+            try:
+                if current is None:
+                    return self.create(container, new)
+                return self.replace(container, new, current["_etag"])
+            except (PreconditionFailed, Conflict):
+                continue
+        raise TooManyConflicts(container, doc_id, self.max_update_attempts)
+
+    def query_all(
+        self,
+        container: str,
+        *,
+        pk: str | None = None,
+        where: tuple[Filter, ...] = (),
+        order_by: OrderBy | None = None,
+        page_size: int = 100,
+        max_items: int | None = None,
+    ) -> Iterator[Doc]:
+        """Every matching document, page by page."""
+        token: str | None = None
+        seen = 0
+        while True:
+            page = self.query(
+                container, pk=pk, where=where, order_by=order_by, limit=page_size, continuation=token
+            )
+            for item in page.items:
+                yield item
+                seen += 1
+                if max_items is not None and seen >= max_items:
+                    return
+            token = page.continuation
+            if not token:
+                return
+
+
+def _copy(doc: Doc) -> Doc:
+    import copy
+
+    return copy.deepcopy(doc)
