@@ -1,0 +1,161 @@
+"""Start and stop the local stand-ins for Azure services.
+
+* ``@vercel/cosmosdb-server`` speaks the Cosmos DB NoSQL protocol to the real
+  ``azure-cosmos`` SDK. It advertises ``https://localhost:<port>/`` as its endpoint,
+  so it runs with its bundled self-signed certificate and clients connect with TLS
+  verification off (``PSS_STORE__COSMOS_VERIFY_TLS=false``; never in Azure).
+* Azurite provides Storage queues and blobs (well-known development account).
+
+Both are npm packages installed into ``infra/node_modules`` by ``make setup``
+(:func:`ensure_node_modules` does it on demand). Used by the dev host and the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INFRA = Path(__file__).resolve().parent
+NODE_BIN = INFRA / "node_modules" / ".bin"
+
+#: The Cosmos DB emulator's published, well-known development key (not a secret).
+COSMOS_DEV_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="  # noqa: S105
+#: Azurite's published, well-known development account and key (not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # noqa: S105
+
+
+def ensure_node_modules() -> None:
+    """Install the npm peers if they are missing (no-op when already installed)."""
+    if (NODE_BIN / "cosmosdb-server").exists() and (NODE_BIN / "azurite-queue").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is required for the local emulators (install Node.js 18+)")
+    subprocess.run(  # noqa: S603
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INFRA, check=True
+    )
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s")
+
+
+@dataclass
+class Emulator:
+    """A running emulator process. ``stop()`` ends it; ``restart()`` brings it back
+    on the same port (used by the fault-injection tests)."""
+
+    name: str
+    port: int
+    argv: list[str]
+    cwd: Path
+    process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> Emulator:
+        log = open(self.cwd / f"{self.name}.log", "ab")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen(  # noqa: S603
+            self.argv,
+            cwd=self.cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class CosmosEmulator(Emulator):
+    @property
+    def endpoint(self) -> str:
+        return f"https://localhost:{self.port}/"
+
+    key: str = COSMOS_DEV_KEY
+
+
+@dataclass
+class AzuriteEmulator(Emulator):
+    @property
+    def connection_string(self) -> str:
+        return (
+            "DefaultEndpointsProtocol=http;"
+            f"AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"QueueEndpoint=http://127.0.0.1:{self.port}/{AZURITE_ACCOUNT};"
+        )
+
+
+def start_cosmos(port: int | None = None, workdir: Path | None = None) -> CosmosEmulator:
+    """Start ``cosmosdb-server`` (TLS, self-signed) on ``port`` (a free one by default)."""
+    ensure_node_modules()
+    port = port or free_port()
+    cwd = workdir or Path(tempfile.mkdtemp(prefix="pss-cosmos-"))
+    emu = CosmosEmulator(
+        name="cosmosdb-server",
+        port=port,
+        argv=[str(NODE_BIN / "cosmosdb-server"), "-p", str(port)],
+        cwd=cwd,
+    )
+    return emu.start()  # type: ignore[return-value]
+
+
+def start_azurite(port: int | None = None, workdir: Path | None = None) -> AzuriteEmulator:
+    """Start Azurite's queue service in memory on ``port`` (a free one by default)."""
+    ensure_node_modules()
+    port = port or free_port()
+    cwd = workdir or Path(tempfile.mkdtemp(prefix="pss-azurite-"))
+    emu = AzuriteEmulator(
+        name="azurite-queue",
+        port=port,
+        argv=[
+            str(NODE_BIN / "azurite-queue"),
+            "--queuePort",
+            str(port),
+            "--queueHost",
+            "127.0.0.1",
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--silent",
+        ],
+        cwd=cwd,
+    )
+    return emu.start()  # type: ignore[return-value]
