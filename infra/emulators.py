@@ -26,10 +26,10 @@ INFRA = Path(__file__).resolve().parent
 NODE_BIN = INFRA / "node_modules" / ".bin"
 
 #: The Cosmos DB emulator's published, well-known development key (not a secret).
-COSMOS_DEV_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="  # noqa: S105
+COSMOS_DEV_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
 #: Azurite's published, well-known development account and key (not a secret).
 AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # noqa: S105
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 def ensure_node_modules() -> None:
@@ -39,7 +39,7 @@ def ensure_node_modules() -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is required for the local emulators (install Node.js 18+)")
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INFRA, check=True
     )
 
@@ -73,7 +73,7 @@ class Emulator:
 
     def start(self) -> Emulator:
         log = open(self.cwd / f"{self.name}.log", "ab")  # noqa: SIM115 - lives with the process
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             self.argv,
             cwd=self.cwd,
             stdout=log,

@@ -281,10 +281,18 @@ def known_env_names() -> set[str]:
     return names
 
 
+#: Local stand-ins for Key Vault secrets (``shared/secrets.py``), not settings.
+SECRET_ENV_PREFIX = "PSS_SECRET_"
+
+
 def _unknown_env_names() -> list[str]:
     known = known_env_names()
     return sorted(
-        key for key in os.environ if key.upper().startswith(ENV_PREFIX) and key.upper() not in known
+        key
+        for key in os.environ
+        if key.upper().startswith(ENV_PREFIX)
+        and key.upper() not in known
+        and not key.upper().startswith(SECRET_ENV_PREFIX)
     )
 
 

@@ -42,7 +42,13 @@ ATTACK_THREATS: frozenset[ThreatType] = frozenset(
 
 #: Threats a sanitizer can repair in place.
 CONTENT_THREATS: frozenset[ThreatType] = frozenset(
-    {ThreatType.PII, ThreatType.SECRET, ThreatType.PROFANITY, ThreatType.SUSPICIOUS_URL, ThreatType.OBFUSCATION}
+    {
+        ThreatType.PII,
+        ThreatType.SECRET,
+        ThreatType.PROFANITY,
+        ThreatType.SUSPICIOUS_URL,
+        ThreatType.OBFUSCATION,
+    }
 )
 
 
@@ -91,7 +97,13 @@ class RiskLevel(StrEnum):
         return cls.NONE
 
 
-_RISK_RANK = {RiskLevel.NONE: 0, RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3, RiskLevel.CRITICAL: 4}
+_RISK_RANK = {
+    RiskLevel.NONE: 0,
+    RiskLevel.LOW: 1,
+    RiskLevel.MEDIUM: 2,
+    RiskLevel.HIGH: 3,
+    RiskLevel.CRITICAL: 4,
+}
 
 
 class Decision(StrEnum):

@@ -39,3 +39,5 @@ ATTR_CAMPAIGN_ID = "campaign_id"
 ATTR_DEPENDENCY = "dependency"
 ATTR_OUTCOME = "outcome"
 ATTR_REPUTATION = "reputation"
+ATTR_USERS = "users"  # campaign size in distinct users
+ATTR_PROMPTS = "prompts"  # campaign size in prompts

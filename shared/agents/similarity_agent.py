@@ -1,0 +1,74 @@
+"""SimilarityAgent: has this (or something like it) been seen before?
+
+It weighs three relationships: closeness to a confirmed attack in the known-attack
+index, membership of a coordinated campaign (near-duplicate attack prompts from
+several users, found by the graph-update stage), and repeats of the same prompt by
+this user that were judged attacks before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import AgentContext, AgentFinding
+
+#: Looks up the graph context (campaign, repeats) for a context; None without a store.
+GraphLookup = Callable[[AgentContext], object]
+
+
+class SimilarityAgent:
+    name = "similarity"
+
+    def __init__(self, graph_lookup: GraphLookup | None = None) -> None:
+        self.graph_lookup = graph_lookup
+
+    #: Risk weight of a campaign member and of a repeat of an earlier attack.
+    CAMPAIGN_WEIGHT = 0.75
+    REPEAT_WEIGHT = 0.6
+
+    def run(self, ctx: AgentContext) -> AgentFinding:
+        if ctx.graph is None and self.graph_lookup is not None:
+            ctx.graph = self.graph_lookup(ctx)  # type: ignore[assignment]
+        threshold = ctx.settings.similarity.known_attack_threshold
+        weights: list[float] = []
+        reasons: list[str] = []
+        details: dict[str, object] = {}
+        nearest = ctx.detection.nearest
+        if nearest is not None:
+            details["nearest_known_attack"] = {
+                "id": nearest.id,
+                "similarity": round(nearest.similarity, 4),
+                **{k: v for k, v in nearest.meta.items() if k != "text"},
+            }
+            if nearest.similarity >= threshold:
+                # Scale from 0.5 at the threshold to 0.9 for an exact copy.
+                span = max(1e-6, 1.0 - threshold)
+                weights.append(0.5 + 0.4 * (nearest.similarity - threshold) / span)
+                reasons.append(f"close to known attack {nearest.id} ({nearest.similarity:.2f})")
+        graph = ctx.graph
+        if graph is not None:
+            details["graph"] = graph.to_dict()
+            if graph.campaign_id:
+                weights.append(self.CAMPAIGN_WEIGHT)
+                reasons.append(f"member of campaign {graph.campaign_id} ({graph.campaign_users} users)")
+            if graph.repeat_attacks:
+                weights.append(self.REPEAT_WEIGHT)
+                reasons.append(f"repeats a prompt judged an attack {graph.repeat_attacks} time(s)")
+        score = 1.0
+        for w in weights:
+            score *= 1.0 - w
+        score = 1.0 - score
+        if score >= 0.7:
+            rec = "block"
+        elif score > 0:
+            rec = "review"
+        else:
+            rec = "allow"
+        return AgentFinding(
+            self.name,
+            rec,
+            score=score,
+            confidence=0.9 if weights else 0.6,
+            summary="; ".join(reasons) or "no relation to known attacks or campaigns",
+            details=details,
+        )

@@ -1,0 +1,1 @@
+"""Detection: validate, normalise, decode, match rules, classify, compare, score."""

@@ -1,0 +1,186 @@
+"""Detection of one text: everything that does not need the user's history.
+
+``Detector.detect(text)`` normalises, decodes, matches the rules on every view and
+decoded layer, runs the heuristics, scores the classifier and looks the text up in
+the known-attack index. It returns findings whose spans point into ``text`` and the
+raw signals; turning those into a decision is the agents' job (``shared/agents``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..findings import ATTACK_THREATS, Finding, Severity, ThreatType
+from ._re import compile_re
+from .decode import DecodedLayer, decode_layers, english_score
+from .heuristics import adversarial_suffix
+from .known_attacks import KnownAttackIndex, Neighbour
+from .normalize import NormalizedText, normalize
+from .rules import RuleEngine, RuleHit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..config import Settings
+    from .classifier import Classifier
+
+#: Encodings people use openly (links, markup); text hidden in them is not suspicious
+#: by itself, only what rules find inside it.
+_TRANSPARENT = frozenset({"url", "html"})
+_INSTRUCTION_SHAPE = compile_re(
+    r"(?i)^\W*(how|what|why|where|who|which|when|can|could|would|will|should|is|are|do|does|tell|give|show|list|"
+    r"write|explain|describe|provide|create|generate|make|help|ignore|print|say|output|send|find|teach|detail|"
+    r"outline|produce|draft|compose|develop|design|plan|suggest|offer|share|reveal|disregard|forget|pretend|"
+    r"act|you are|you're|from now on)\b|\?\s*$"
+)
+
+
+@dataclass(slots=True)
+class Detection:
+    text: str
+    normalized: NormalizedText
+    layers: list[DecodedLayer] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    classifier_score: float | None = None
+    nearest: Neighbour | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def attack_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.threat_type in ATTACK_THREATS]
+
+
+class Detector:
+    """Stateless detection for one text, built once per process from the settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        rules: RuleEngine,
+        *,
+        classifier: Classifier | None = None,
+        embed: Callable[[str], np.ndarray] | None = None,
+        index: KnownAttackIndex | None = None,
+    ) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.classifier = classifier
+        self.embed = embed
+        self.index = index
+
+    # ------------------------------------------------------------------ rules
+    def _rule_findings(self, norm: NormalizedText, layer: str, span: tuple[int, int] | None) -> list[Finding]:
+        hits: list[RuleHit] = self.rules.match(norm.text, "text") + self.rules.match(norm.plain, "plain")
+        out = []
+        for hit in hits:
+            rule = hit.rule
+            out.append(
+                Finding(
+                    rule.threat_type,
+                    rule.id,
+                    rule.severity,
+                    rule.description,
+                    span if span is not None else norm.original_span(*hit.span),
+                    layer,
+                )
+            )
+        return out
+
+    def _layer_findings(self, layer: DecodedLayer) -> list[Finding]:
+        assert layer.normalized is not None
+        inner = self._rule_findings(layer.normalized, f"decoded:{layer.encoding}", layer.span)
+        attacks = [f for f in inner if f.threat_type in ATTACK_THREATS]
+        out: list[Finding] = list(attacks)
+        if attacks:
+            worst = max(attacks, key=lambda f: f.severity.rank)
+            severity = worst.severity if worst.severity.rank >= Severity.HIGH.rank else Severity.HIGH
+            out.append(
+                Finding(
+                    ThreatType.ENCODING_BYPASS,
+                    "enc.hidden_attack",
+                    severity,
+                    f"An attack ({worst.threat_type.value}: {worst.rule_id}) is hidden in "
+                    f"{layer.encoding.replace('>', ' inside ')} encoding",
+                    layer.span,
+                    f"decoded:{layer.encoding}",
+                )
+            )
+        elif not layer.speculative and layer.encoding.split(">")[-1] not in _TRANSPARENT:
+            words = layer.normalized.text.split()
+            if len(words) >= 3 and english_score(layer.normalized.text) >= 0.15:
+                shaped = _INSTRUCTION_SHAPE.search(layer.normalized.text.strip()) is not None
+                out.append(
+                    Finding(
+                        ThreatType.ENCODING_BYPASS,
+                        "enc.hidden_instruction" if shaped else "enc.hidden_text",
+                        Severity.HIGH if shaped else Severity.MEDIUM,
+                        f"Readable {'instructions are' if shaped else 'text is'} hidden in "
+                        f"{layer.encoding.replace('>', ' inside ')} encoding",
+                        layer.span,
+                        f"decoded:{layer.encoding}",
+                    )
+                )
+        return out
+
+    # --------------------------------------------------------------- detect
+    def detect(self, text: str) -> Detection:
+        cfg = self.settings.preprocessing
+        t0 = time.perf_counter()
+        norm = normalize(
+            text,
+            unicode_normalize=cfg.unicode_normalize,
+            fold_homoglyphs=cfg.fold_homoglyphs,
+            fold_leetspeak=cfg.fold_leetspeak,
+        )
+        t1 = time.perf_counter()
+        det = Detection(text=text, normalized=norm)
+        det.findings.extend(norm.findings)
+        det.findings.extend(self._rule_findings(norm, "text", None))
+        suffix = adversarial_suffix(norm.plain)
+        if suffix is not None and suffix.span is not None:
+            suffix.span = norm.original_span(*suffix.span)
+            det.findings.append(suffix)
+        t2 = time.perf_counter()
+        if cfg.decode:
+            det.layers = decode_layers(
+                norm,
+                max_depth=cfg.decode_max_depth,
+                max_bytes=cfg.decode_max_bytes,
+                max_segments=cfg.decode_max_segments,
+            )
+            for layer in det.layers:
+                det.findings.extend(self._layer_findings(layer))
+        t3 = time.perf_counter()
+        if self.classifier is not None:
+            score = self.classifier.score(norm.text)
+            for layer in det.layers:
+                if not layer.speculative and layer.normalized is not None and len(layer.text) >= 16:
+                    score = max(score, self.classifier.score(layer.normalized.text))
+            det.classifier_score = score
+        t4 = time.perf_counter()
+        if self.index is not None and self.embed is not None and len(self.index):
+            neighbours = self.index.query(self.embed(norm.text), k=1)
+            det.nearest = neighbours[0] if neighbours else None
+        t5 = time.perf_counter()
+        det.findings = _dedupe(det.findings)
+        det.timings_ms = {
+            "normalize": (t1 - t0) * 1e3,
+            "rules": (t2 - t1) * 1e3,
+            "decode": (t3 - t2) * 1e3,
+            "classifier": (t4 - t3) * 1e3,
+            "similarity": (t5 - t4) * 1e3,
+        }
+        return det
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per (rule, layer), keeping the most severe; stable order by span."""
+    best: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        key = (f.rule_id, f.layer.split(":")[0])
+        if key not in best or f.severity.rank > best[key].severity.rank:
+            best[key] = f
+    return sorted(best.values(), key=lambda f: (f.span[0] if f.span else -1, f.rule_id))

@@ -1,0 +1,164 @@
+"""The known-attack index: "have we seen something like this before?"
+
+A prompt close to a confirmed attack raises its risk even when no rule fires: this is
+how a reworded jailbreak that slipped past the patterns once is caught the second
+time. Vectors come from the configured embedder (Azure OpenAI in Azure, the local
+hashed n-gram embedding otherwise).
+
+Two implementations of one interface:
+
+* :class:`LocalIndex`: in-process, exact nearest neighbours by a matrix-vector product
+  over L2-normalised float32 rows; bounded by ``max_vectors`` and ``max_bytes``
+  (oldest entries are evicted first). Seeded from the built-in rule examples and
+  grown by the graph-update stage through the store's ``attacks`` container.
+* :class:`CosmosVectorIndex`: the same queries answered by Cosmos DB vector search
+  (``VectorDistance``) over the ``attacks`` container, for deployments where the
+  index outgrows one process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+Embed = Callable[[str], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    id: str
+    similarity: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class KnownAttackIndex(Protocol):
+    dims: int
+
+    def add(self, attack_id: str, vector: np.ndarray, meta: dict[str, Any] | None = None) -> None: ...
+
+    def query(self, vector: np.ndarray, k: int = 3) -> list[Neighbour]: ...
+
+    def __len__(self) -> int: ...
+
+
+class LocalIndex:
+    """Exact cosine nearest neighbours in memory, with a hard size budget."""
+
+    def __init__(self, dims: int, *, max_vectors: int = 50_000, max_bytes: int = 128 << 20) -> None:
+        self.dims = dims
+        self.capacity = max(0, min(max_vectors, max_bytes // (4 * dims) if dims else 0))
+        self._lock = threading.Lock()
+        self._matrix = np.zeros((min(self.capacity, 1024), dims), dtype=np.float32)
+        self._ids: list[str] = []
+        self._meta: list[dict[str, Any]] = []
+        self._positions: dict[str, int] = {}
+        self._next = 0  # ring-buffer write position once full
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._matrix.nbytes)
+
+    def add(self, attack_id: str, vector: np.ndarray, meta: dict[str, Any] | None = None) -> None:
+        if self.capacity == 0:
+            return
+        vec = _unit(vector, self.dims)
+        with self._lock:
+            if attack_id in self._positions:
+                pos = self._positions[attack_id]
+                self._matrix[pos] = vec
+                self._meta[pos] = dict(meta or {})
+                return
+            if len(self._ids) < self.capacity:
+                pos = len(self._ids)
+                if pos >= self._matrix.shape[0]:
+                    grown = np.zeros((min(self.capacity, self._matrix.shape[0] * 2), self.dims), np.float32)
+                    grown[: self._matrix.shape[0]] = self._matrix
+                    self._matrix = grown
+                self._ids.append(attack_id)
+                self._meta.append(dict(meta or {}))
+            else:  # full: overwrite the oldest entry
+                pos = self._next
+                del self._positions[self._ids[pos]]
+                self._ids[pos] = attack_id
+                self._meta[pos] = dict(meta or {})
+                self._next = (self._next + 1) % self.capacity
+            self._matrix[pos] = vec
+            self._positions[attack_id] = pos
+
+    def query(self, vector: np.ndarray, k: int = 3) -> list[Neighbour]:
+        n = len(self._ids)
+        if n == 0 or k <= 0:
+            return []
+        vec = _unit(vector, self.dims)
+        sims = self._matrix[:n] @ vec
+        k = min(k, n)
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top])]
+        return [Neighbour(self._ids[i], float(max(0.0, min(1.0, sims[i]))), self._meta[i]) for i in top]
+
+
+class CosmosVectorIndex:
+    """Nearest neighbours through Cosmos DB vector search on the ``attacks`` container.
+
+    ``container`` is an ``azure.cosmos`` ContainerProxy whose container has a vector
+    embedding policy on ``/embedding`` (cosine) and a vector index (see
+    ``bicep/modules/cosmos.bicep``). Cosine *distance* there is a similarity in
+    [-1, 1] ordered descending, which is what we return.
+    """
+
+    QUERY = (
+        "SELECT TOP @k c.id, c.meta, VectorDistance(c.embedding, @v) AS similarity "
+        "FROM c ORDER BY VectorDistance(c.embedding, @v)"
+    )
+
+    def __init__(self, container: Any, dims: int) -> None:
+        self._container = container
+        self.dims = dims
+
+    def __len__(self) -> int:
+        rows = list(
+            self._container.query_items("SELECT VALUE COUNT(1) FROM c", enable_cross_partition_query=True)
+        )
+        return int(rows[0]) if rows else 0
+
+    def add(self, attack_id: str, vector: np.ndarray, meta: dict[str, Any] | None = None) -> None:
+        self._container.upsert_item(
+            {"id": attack_id, "embedding": _unit(vector, self.dims).tolist(), "meta": dict(meta or {})}
+        )
+
+    def query(self, vector: np.ndarray, k: int = 3) -> list[Neighbour]:
+        params = [{"name": "@k", "value": int(k)}, {"name": "@v", "value": _unit(vector, self.dims).tolist()}]
+        rows = self._container.query_items(self.QUERY, parameters=params, enable_cross_partition_query=True)
+        return [
+            Neighbour(str(r["id"]), float(max(0.0, min(1.0, r.get("similarity", 0.0)))), r.get("meta") or {})
+            for r in rows
+        ]
+
+
+def _unit(vector: np.ndarray | Sequence[float], dims: int) -> np.ndarray:
+    vec = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if vec.shape[0] != dims:
+        raise ValueError(f"vector has {vec.shape[0]} dimensions, the index has {dims}")
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm else vec
+
+
+def seed_from_rules(index: KnownAttackIndex, embed: Embed, rules: Sequence[Any]) -> int:
+    """Add every built-in rule example to ``index``; returns how many were added."""
+    added = 0
+    for rule in rules:
+        for i, example in enumerate(rule.examples):
+            index.add(
+                f"rule:{rule.id}:{i}",
+                embed(example),
+                {"source": "builtin", "rule_id": rule.id, "threat_type": rule.threat_type.value},
+            )
+            added += 1
+    return added

@@ -1,0 +1,1 @@
+"""The attack graph: users, prompts, patterns and campaigns, and how they connect."""

@@ -1,0 +1,111 @@
+"""What the analyze stage asks the graph: is this prompt part of something bigger?
+
+Two point-read batches, whatever the size of the history: the LSH bucket documents
+of the prompt's band keys (near-duplicates and the campaign they belong to) and the
+input node of its keyed hash (exact repeats, per user). Written by the graph-update
+stage (``shared/graph/update.py``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..stores.base import GRAPH, Store
+
+if TYPE_CHECKING:
+    from ..agents.base import AgentContext
+    from ..config import Settings
+
+#: A prompt joins a campaign when at least this many of its band buckets point at it.
+MIN_CAMPAIGN_BANDS = 2
+
+
+def bucket_id(band_key: str) -> str:
+    return f"bucket:{band_key}"
+
+
+def input_id(input_hash: str) -> str:
+    return f"input:{input_hash}"
+
+
+def user_node_id(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def prompt_node_id(prompt_id: str) -> str:
+    return f"prompt:{prompt_id}"
+
+
+def pattern_node_id(rule_id: str) -> str:
+    return f"pattern:{rule_id}"
+
+
+def campaign_node_id(campaign_id: str) -> str:
+    return f"campaign:{campaign_id}"
+
+
+@dataclass(slots=True)
+class GraphContext:
+    campaign_id: str | None = None
+    campaign_users: int = 0
+    repeat_attacks: int = 0  # times this user sent this exact prompt and it was an attack
+    near_duplicate_attacks: int = 0  # attack prompts (any user) sharing a band with this one
+    near_duplicate_users: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "campaign_users": self.campaign_users,
+            "repeat_attacks": self.repeat_attacks,
+            "near_duplicate_attacks": self.near_duplicate_attacks,
+            "near_duplicate_users": self.near_duplicate_users,
+        }
+
+
+def lookup(store: Store, bands: list[str], input_hash: str, user_id: str) -> GraphContext:
+    keys = [(bucket_id(b), bucket_id(b)) for b in bands] + [(input_id(input_hash), input_id(input_hash))]
+    docs = {d["id"]: d for d in store.read_many(GRAPH, keys)}
+    ctx = GraphContext()
+    votes: Counter[str] = Counter()
+    sizes: dict[str, int] = {}
+    attack_prompts: set[str] = set()
+    attack_users: set[str] = set()
+    for band in bands:
+        doc = docs.get(bucket_id(band))
+        if not doc:
+            continue
+        if doc.get("campaign_id"):
+            votes[doc["campaign_id"]] += 1
+            sizes[doc["campaign_id"]] = max(
+                sizes.get(doc["campaign_id"], 0), int(doc.get("campaign_users", 0))
+            )
+        for member in doc.get("members", []):
+            if member.get("attack"):
+                attack_prompts.add(member.get("prompt_id", ""))
+                attack_users.add(member.get("user_id", ""))
+    if votes:
+        campaign, count = votes.most_common(1)[0]
+        if count >= MIN_CAMPAIGN_BANDS:
+            ctx.campaign_id = campaign
+            ctx.campaign_users = sizes.get(campaign, 0)
+    ctx.near_duplicate_attacks = len(attack_prompts)
+    ctx.near_duplicate_users = len(attack_users)
+    node = docs.get(input_id(input_hash))
+    if node:
+        ctx.repeat_attacks = int(node.get("attacks_by_user", {}).get(user_id, 0))
+    return ctx
+
+
+def graph_lookup_for(store: Store, settings: Settings) -> Callable[[AgentContext], GraphContext]:
+    """The SimilarityAgent's graph lookup, bound to a store."""
+
+    def run(ctx: AgentContext) -> GraphContext:
+        bands = ctx.extra.get("bands") or []
+        input_hash = ctx.extra.get("input_hash") or ""
+        return lookup(store, bands, input_hash, ctx.user_id)
+
+    return run

@@ -1,0 +1,504 @@
+"""The one pipeline entry point: ``get_pipeline().analyze(request)``.
+
+The HTTP function, the CLI and the benchmarks all call this, so what is measured is
+what is served. One analysis:
+
+1. validate the prompt (and the optional second prompt and conversation turns);
+2. detect: normalise, decode, rules, heuristics, classifier, known-attack lookup;
+3. detect on the recent conversation turns joined with the prompt (split attacks);
+4. sanitize the prompt (PII, secrets, markup, SQL fragments, URLs, profanity);
+5. agents: similarity and safety in parallel under time budgets, then the decision;
+6. optionally forward the allowed, sanitized prompt to Azure OpenAI with a canary in
+   the system prompt and scan the answer;
+7. record (prompt metadata, audit event, profile update) and build the graph-update
+   message for the queue; emit telemetry. Prompt text is stored only when the
+   privacy settings allow it; everything else carries a keyed HMAC of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .agents import AgentContext, AgentFinding, DecisionAgent, Orchestrator, SafetyAgent, SimilarityAgent
+from .config import Settings, get_settings
+from .detection.builtin_rules import builtin_rules
+from .detection.detector import Detection, Detector
+from .detection.known_attacks import KnownAttackIndex, LocalIndex, seed_from_rules
+from .detection.output_scan import OutputScan, scan_output
+from .detection.rules import RuleEngine
+from .detection.scoring import Calibration
+from .detection.similarity import METRICS, all_scores
+from .detection.validate import validate_text
+from .errors import ErrorCode, InputError
+from .findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, Severity
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .sanitize import Sanitizer
+    from .stores.base import Store
+
+log = logging.getLogger(__name__)
+
+GRAPH_MESSAGE_VERSION = 1
+
+
+@dataclass(slots=True)
+class AnalysisRequest:
+    """One prompt to analyse (the HTTP edge validates the JSON into this)."""
+
+    user_id: str
+    prompt: str
+    prompt2: str | None = None
+    similarity_metric: str | None = None
+    similarity_threshold: float | None = None
+    forward_to_llm: bool = False
+    turns: Sequence[str] = ()
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    request_id: str
+    user_id: str
+    prompt_id: str
+    prompt2_id: str | None
+    decision: Decision
+    attack: bool
+    risk: float
+    risk_level: RiskLevel
+    confidence: float
+    threats: list[Finding]
+    sanitized: SanitizeResult
+    explanation: str
+    agent_findings: list[AgentFinding]
+    similarity_scores: dict[str, float] | None
+    is_similar: bool | None
+    similarity_metric: str | None
+    llm_response: str | None
+    llm_output: OutputScan | None
+    classifier_score: float | None
+    input_hash: str
+    timestamp: str
+    analysis_ms: float
+    stage_ms: dict[str, float]
+    graph_message: dict[str, Any] | None = None
+    degraded: list[str] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        """The response body of ``POST /api/analyze`` (seed-compatible plus extras)."""
+        return {
+            "success": True,
+            "request_id": self.request_id,
+            "prompt1_id": self.prompt_id,
+            "prompt2_id": self.prompt2_id,
+            "similarity_scores": self.similarity_scores,
+            "similarity_metric": self.similarity_metric,
+            "is_similar": self.is_similar,
+            "llm_response": self.llm_response,
+            "llm_output": self.llm_output.to_dict() if self.llm_output else None,
+            "explanation": self.explanation,
+            "agent_findings": [a.to_dict() for a in self.agent_findings],
+            "decision": self.decision.value,
+            "attack": self.attack,
+            "risk_score": round(self.risk, 4),
+            "risk_level": self.risk_level.value,
+            "confidence": round(self.confidence, 4),
+            "threats": [f.to_dict() for f in self.threats],
+            "sanitized_prompt": self.sanitized.text,
+            "sanitization": [i.to_dict() for i in self.sanitized.issues],
+            "classifier_score": round(self.classifier_score, 4)
+            if self.classifier_score is not None
+            else None,
+            "degraded": self.degraded,
+            "timestamp": self.timestamp,
+            "analysis_ms": round(self.analysis_ms, 3),
+        }
+
+
+class Pipeline:
+    """Everything needed to analyse prompts, built once per process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        detector: Detector,
+        sanitizer: Sanitizer,
+        store: Store | None = None,
+        embed: Callable[[str], np.ndarray] | None = None,
+        graph_lookup: Callable[[AgentContext], Any] | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.settings = settings
+        self.detector = detector
+        self.rules = detector.rules
+        self.sanitizer = sanitizer
+        self.store = store
+        self.embed = embed
+        self.orchestrator = Orchestrator(
+            [SimilarityAgent(graph_lookup), SafetyAgent(store)],
+            DecisionAgent(calibration),
+            budget_ms=settings.limits.agent_budget_ms,
+            workers=max(4, settings.limits.max_concurrent_analyses),
+        )
+        self._slots = threading.BoundedSemaphore(settings.limits.max_concurrent_analyses)
+
+    # ---------------------------------------------------------------- build
+    @classmethod
+    def build(cls, settings: Settings | None = None, *, store: Store | None = None) -> Pipeline:
+        settings = settings or get_settings()
+        engine = RuleEngine(
+            builtin_rules(
+                {
+                    name: getattr(settings.patterns, name)
+                    for name in type(settings.patterns).model_fields
+                    if isinstance(getattr(settings.patterns, name), bool)
+                },
+                preset=settings.preset.value if settings.preset.value != "none" else None,
+            ),
+            max_custom_rules=settings.patterns.max_custom_rules,
+            max_pattern_chars=settings.patterns.max_custom_pattern_chars,
+        )
+        classifier = None
+        calibration = None
+        if settings.classifier.enabled:
+            from .detection.classifier import Classifier, get_classifier
+
+            classifier = (
+                Classifier.load(settings.classifier.model_path)
+                if settings.classifier.model_path
+                else get_classifier()
+            )
+            calibration = Calibration.from_thresholds(
+                {level: classifier.threshold(level) for level in ("low", "medium", "high", "paranoid")}
+            )
+        embed, index = _local_embedding(settings)
+        seed_from_rules(index, embed, engine.snapshot.rules)
+        from .sanitize import get_sanitizer
+
+        graph_lookup = None
+        if store is not None:
+            from .graph.lookup import graph_lookup_for
+
+            graph_lookup = graph_lookup_for(store, settings)
+        detector = Detector(settings, engine, classifier=classifier, embed=embed, index=index)
+        return cls(
+            settings,
+            detector=detector,
+            sanitizer=get_sanitizer(),
+            store=store,
+            embed=embed,
+            graph_lookup=graph_lookup,
+            calibration=calibration,
+        )
+
+    # -------------------------------------------------------------- analyse
+    def analyze(
+        self, req: AnalysisRequest, *, record: bool = True, now: float | None = None
+    ) -> AnalysisResult:
+        if not self._slots.acquire(timeout=self.settings.limits.analysis_budget_ms / 1000.0):
+            raise InputError(
+                ErrorCode.OVERLOADED, "Too many analyses in progress; retry shortly.", status=503
+            )
+        try:
+            return self._analyze(req, record=record, now=now)
+        finally:
+            self._slots.release()
+
+    def _validate(self, req: AnalysisRequest) -> None:
+        lim = self.settings.limits
+        req.prompt = validate_text(
+            req.prompt,
+            field="prompt",
+            max_chars=lim.max_input_chars,
+            control_char_ratio=lim.control_char_ratio,
+        )
+        if req.prompt2 is not None:
+            req.prompt2 = validate_text(
+                req.prompt2,
+                field="prompt2",
+                max_chars=lim.max_input_chars,
+                control_char_ratio=lim.control_char_ratio,
+            )
+        if len(req.turns) > lim.max_turns:
+            raise InputError(
+                ErrorCode.VALIDATION_FAILED,
+                f"at most {lim.max_turns} conversation turns are accepted",
+                details={"field": "turns", "limit": lim.max_turns},
+            )
+        req.turns = [
+            validate_text(
+                t,
+                field=f"turns[{i}]",
+                max_chars=lim.max_input_chars,
+                control_char_ratio=lim.control_char_ratio,
+                allow_empty=True,
+            )
+            for i, t in enumerate(req.turns)
+        ]
+        if req.similarity_metric is not None and req.similarity_metric not in METRICS:
+            raise InputError(
+                ErrorCode.VALIDATION_FAILED,
+                f"similarity_metric must be one of {', '.join(METRICS)}",
+                details={"field": "similarity_metric"},
+            )
+        if req.similarity_threshold is not None and not 0.0 <= req.similarity_threshold <= 1.0:
+            raise InputError(
+                ErrorCode.VALIDATION_FAILED,
+                "similarity_threshold must be between 0 and 1",
+                details={"field": "similarity_threshold"},
+            )
+
+    def _analyze(self, req: AnalysisRequest, *, record: bool, now: float | None) -> AnalysisResult:
+        started = time.perf_counter()
+        now = time.time() if now is None else now
+        self._validate(req)
+        stages: dict[str, float] = {}
+
+        t = time.perf_counter()
+        detection = self.detector.detect(req.prompt)
+        stages.update({f"detect.{k}": v for k, v in detection.timings_ms.items()})
+        turn_detection: Detection | None = None
+        if req.turns:
+            joined = "\n".join([*req.turns, req.prompt])[-self.settings.limits.max_input_chars * 2 :]
+            turn_detection = self.detector.detect(joined)
+        prompt2_detection = self.detector.detect(req.prompt2) if req.prompt2 is not None else None
+        stages["detect"] = (time.perf_counter() - t) * 1e3
+
+        t = time.perf_counter()
+        sanitized = self.sanitizer.sanitize(req.prompt)
+        stages["sanitize"] = (time.perf_counter() - t) * 1e3
+
+        from .graph.lsh import signature_bands
+        from .secrets import keyed_hash
+
+        input_hash = keyed_hash(req.prompt)
+        bands = signature_bands(detection.normalized.text, self.settings.graph)
+        t = time.perf_counter()
+        ctx = AgentContext(
+            req.user_id,
+            req.prompt,
+            detection,
+            self.settings,
+            now,
+            turn_detection=turn_detection,
+            extra={"bands": bands, "input_hash": input_hash},
+        )
+        if prompt2_detection is not None:
+            for f in prompt2_detection.findings:
+                f.layer = "prompt2"
+            detection.findings.extend(
+                f for f in prompt2_detection.findings if f.threat_type in ATTACK_THREATS
+            )
+            if prompt2_detection.classifier_score is not None and detection.classifier_score is not None:
+                detection.classifier_score = max(
+                    detection.classifier_score, prompt2_detection.classifier_score
+                )
+        verdict, agent_findings = self.orchestrator.run(ctx, sanitized)
+        stages["agents"] = (time.perf_counter() - t) * 1e3
+
+        scores: dict[str, float] | None = None
+        is_similar: bool | None = None
+        metric = req.similarity_metric or self.settings.similarity.default_metric
+        if req.prompt2 is not None:
+            t = time.perf_counter()
+            scores = all_scores(req.prompt, req.prompt2, self._pair_embedder())
+            threshold = (
+                req.similarity_threshold
+                if req.similarity_threshold is not None
+                else self.settings.similarity.default_threshold
+            )
+            is_similar = scores[metric] >= threshold
+            stages["similarity"] = (time.perf_counter() - t) * 1e3
+
+        llm_response: str | None = None
+        llm_output: OutputScan | None = None
+        degraded: list[str] = []
+        if req.forward_to_llm:
+            t = time.perf_counter()
+            llm_response, llm_output, problem = self._forward(verdict.decision, sanitized.text)
+            if problem:
+                degraded.append(problem)
+            stages["llm"] = (time.perf_counter() - t) * 1e3
+        degraded.extend(f"agent:{a.agent}:{a.status}" for a in agent_findings if a.status != "ok")
+
+        prompt_id = uuid.uuid4().hex
+        result = AnalysisResult(
+            request_id=req.request_id,
+            user_id=req.user_id,
+            prompt_id=prompt_id,
+            prompt2_id=uuid.uuid4().hex if req.prompt2 is not None else None,
+            decision=verdict.decision,
+            attack=verdict.attack,
+            risk=verdict.risk,
+            risk_level=verdict.risk_level,
+            confidence=verdict.confidence,
+            threats=verdict.findings,
+            sanitized=sanitized,
+            explanation=verdict.explanation,
+            agent_findings=agent_findings,
+            similarity_scores=scores,
+            is_similar=is_similar,
+            similarity_metric=metric if scores is not None else None,
+            llm_response=llm_response,
+            llm_output=llm_output,
+            classifier_score=detection.classifier_score,
+            input_hash=input_hash,
+            timestamp=datetime.fromtimestamp(now, UTC).isoformat(),
+            analysis_ms=0.0,
+            stage_ms=stages,
+            degraded=degraded,
+        )
+        result.graph_message = self._graph_message(result, detection, bands, now)
+        result.analysis_ms = (time.perf_counter() - started) * 1e3
+        if record and self.store is not None:
+            t = time.perf_counter()
+            from .recording import record_analysis
+
+            record_analysis(self.store, self.settings, result, req.prompt, now)
+            stages["record"] = (time.perf_counter() - t) * 1e3
+            result.analysis_ms = (time.perf_counter() - started) * 1e3
+        _emit_telemetry(result)
+        return result
+
+    # ---------------------------------------------------------------- extras
+    def _pair_embedder(self) -> Callable[[Sequence[str]], list[np.ndarray]] | None:
+        """Azure OpenAI embeddings when configured, the local embedding otherwise (or on failure)."""
+        import numpy as np
+
+        local = self.embed
+
+        def pair(texts: Sequence[str]) -> list[np.ndarray]:
+            from .llm.embeddings import embed as remote_embed
+            from .llm.embeddings import is_enabled
+
+            if is_enabled(self.settings.semantic):
+                result = remote_embed(texts)
+                if result.vectors is not None:
+                    return [np.asarray(v, dtype=np.float32) for v in result.vectors]
+            if local is None:
+                raise RuntimeError("no embedder available")
+            return [local(t) for t in texts]
+
+        return pair
+
+    def _forward(self, decision: Decision, text: str) -> tuple[str | None, OutputScan | None, str | None]:
+        if decision == Decision.BLOCK:
+            return None, None, None
+        from .llm.forward import forward, is_enabled
+
+        if not is_enabled(self.settings.semantic):
+            return None, None, "llm:not_configured"
+        outcome = forward(text, system_prompt=self.settings.semantic.system_prompt)
+        if outcome.answer is None:
+            return None, None, f"llm:{outcome.error_code or 'unavailable'}"
+        scan = self.scan_output(outcome.answer, canary=outcome.canary)
+        return (None if scan.withheld else scan.redacted), scan, None
+
+    def scan_output(self, answer: str, *, canary: str | None = None) -> OutputScan:
+        answer = validate_text(
+            answer,
+            field="output",
+            max_chars=self.settings.limits.max_input_chars * 4,
+            allow_empty=True,
+            control_char_ratio=self.settings.limits.control_char_ratio,
+        )
+        return scan_output(answer, rules=self.rules, sanitizer=self.sanitizer, canary=canary)
+
+    def _graph_message(
+        self, result: AnalysisResult, detection: Detection, bands: list[str], now: float
+    ) -> dict[str, Any]:
+        vector = self.embed(detection.normalized.text) if self.embed is not None else None
+        return {
+            "version": GRAPH_MESSAGE_VERSION,
+            "request_id": result.request_id,
+            "prompt_id": result.prompt_id,
+            "user_id": result.user_id,
+            "input_hash": result.input_hash,
+            "at": now,
+            "attack": result.attack,
+            "decision": result.decision.value,
+            "risk": round(result.risk, 4),
+            "risk_level": result.risk_level.value,
+            "threats": sorted(
+                {f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS}
+            ),
+            "rule_ids": sorted({f.rule_id for f in result.threats if f.threat_type in ATTACK_THREATS})[:32],
+            "bands": bands,
+            "embedding": [round(float(x), 5) for x in vector] if vector is not None else None,
+        }
+
+
+def _local_embedding(settings: Settings) -> tuple[Callable[[str], np.ndarray], KnownAttackIndex]:
+    from .detection.features import embed as hashed_embed
+
+    dims = settings.semantic.embedding_dimensions
+
+    def embed(text: str) -> np.ndarray:
+        return hashed_embed(text, dims)
+
+    index = LocalIndex(
+        dims, max_vectors=settings.similarity.index_max_vectors, max_bytes=settings.similarity.index_max_bytes
+    )
+    return embed, index
+
+
+def _emit_telemetry(result: AnalysisResult) -> None:
+    from . import telemetry
+
+    try:
+        telemetry.record_analysis(
+            decision=result.decision.value,
+            risk_level=result.risk_level.value,
+            threats=[(f.threat_type.value, f.rule_id) for f in result.threats],
+            duration_ms=result.analysis_ms,
+            stage_durations=result.stage_ms,
+            user_hash=_user_hash(result.user_id),
+            input_hash=result.input_hash,
+        )
+    except Exception as exc:  # telemetry must never break an analysis
+        log.warning("telemetry failed: %s", type(exc).__name__)
+
+
+def _user_hash(user_id: str) -> str:
+    from .secrets import keyed_hash
+
+    return keyed_hash("user:" + user_id)
+
+
+def critical(result: AnalysisResult) -> bool:
+    """Does this analysis count toward a temporary block?"""
+    return result.attack and (
+        result.risk_level == RiskLevel.CRITICAL
+        or any(f.severity == Severity.CRITICAL for f in result.threats)
+    )
+
+
+_pipeline: Pipeline | None = None
+_lock = threading.Lock()
+
+
+def get_pipeline() -> Pipeline:
+    """The process-wide pipeline, built on first use from the settings and the store."""
+    global _pipeline
+    if _pipeline is None:
+        with _lock:
+            if _pipeline is None:
+                from .stores import get_store
+
+                _pipeline = Pipeline.build(get_settings(), store=get_store())
+    return _pipeline
+
+
+def set_pipeline(pipeline: Pipeline | None) -> None:
+    global _pipeline
+    with _lock:
+        _pipeline = pipeline
