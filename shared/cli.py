@@ -43,9 +43,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     from .pipeline import AnalysisRequest
 
     pipeline = _build(args, with_store=args.record)
-    req = AnalysisRequest(
-        user_id=args.user_id, prompt=args.text, prompt2=args.prompt2, similarity_metric=args.metric
-    )
+    req = AnalysisRequest(user_id=args.user_id, prompt=args.text, prompt2=args.prompt2, similarity_metric=args.metric)
     result = pipeline.analyze(req, record=args.record)
     json.dump(result.to_api(), out, indent=2, ensure_ascii=False)
     out.write("\n")

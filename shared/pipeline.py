@@ -114,9 +114,7 @@ class AnalysisResult:
             "threats": [f.to_dict() for f in self.threats],
             "sanitized_prompt": self.sanitized.text,
             "sanitization": [i.to_dict() for i in self.sanitized.issues],
-            "classifier_score": round(self.classifier_score, 4)
-            if self.classifier_score is not None
-            else None,
+            "classifier_score": round(self.classifier_score, 4) if self.classifier_score is not None else None,
             "degraded": self.degraded,
             "timestamp": self.timestamp,
             "analysis_ms": round(self.analysis_ms, 3),
@@ -173,9 +171,7 @@ class Pipeline:
             from .detection.classifier import Classifier, get_classifier
 
             classifier = (
-                Classifier.load(settings.classifier.model_path)
-                if settings.classifier.model_path
-                else get_classifier()
+                Classifier.load(settings.classifier.model_path) if settings.classifier.model_path else get_classifier()
             )
             calibration = Calibration.from_thresholds(
                 {level: classifier.threshold(level) for level in ("low", "medium", "high", "paranoid")}
@@ -201,13 +197,9 @@ class Pipeline:
         )
 
     # -------------------------------------------------------------- analyse
-    def analyze(
-        self, req: AnalysisRequest, *, record: bool = True, now: float | None = None
-    ) -> AnalysisResult:
+    def analyze(self, req: AnalysisRequest, *, record: bool = True, now: float | None = None) -> AnalysisResult:
         if not self._slots.acquire(timeout=self.settings.limits.analysis_budget_ms / 1000.0):
-            raise InputError(
-                ErrorCode.OVERLOADED, "Too many analyses in progress; retry shortly.", status=503
-            )
+            raise InputError(ErrorCode.OVERLOADED, "Too many analyses in progress; retry shortly.", status=503)
         try:
             return self._analyze(req, record=record, now=now)
         finally:
@@ -295,13 +287,9 @@ class Pipeline:
         if prompt2_detection is not None:
             for f in prompt2_detection.findings:
                 f.layer = "prompt2"
-            detection.findings.extend(
-                f for f in prompt2_detection.findings if f.threat_type in ATTACK_THREATS
-            )
+            detection.findings.extend(f for f in prompt2_detection.findings if f.threat_type in ATTACK_THREATS)
             if prompt2_detection.classifier_score is not None and detection.classifier_score is not None:
-                detection.classifier_score = max(
-                    detection.classifier_score, prompt2_detection.classifier_score
-                )
+                detection.classifier_score = max(detection.classifier_score, prompt2_detection.classifier_score)
         verdict, agent_findings = self.orchestrator.run(ctx, sanitized)
         stages["agents"] = (time.perf_counter() - t) * 1e3
 
@@ -428,9 +416,7 @@ class Pipeline:
             "decision": result.decision.value,
             "risk": round(result.risk, 4),
             "risk_level": result.risk_level.value,
-            "threats": sorted(
-                {f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS}
-            ),
+            "threats": sorted({f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS}),
             "rule_ids": sorted({f.rule_id for f in result.threats if f.threat_type in ATTACK_THREATS})[:32],
             "bands": bands,
             "embedding": [round(float(x), 5) for x in vector] if vector is not None else None,
@@ -477,8 +463,7 @@ def _user_hash(user_id: str) -> str:
 def critical(result: AnalysisResult) -> bool:
     """Does this analysis count toward a temporary block?"""
     return result.attack and (
-        result.risk_level == RiskLevel.CRITICAL
-        or any(f.severity == Severity.CRITICAL for f in result.threats)
+        result.risk_level == RiskLevel.CRITICAL or any(f.severity == Severity.CRITICAL for f in result.threats)
     )
 
 

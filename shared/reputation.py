@@ -119,9 +119,7 @@ def apply_decay(profile: UserProfile, now: float, settings: ReputationSettings) 
     return profile
 
 
-def apply_outcome(
-    profile: UserProfile, outcome: Outcome, now: float, settings: ReputationSettings
-) -> UserProfile:
+def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: ReputationSettings) -> UserProfile:
     """Count one analysis (idempotent per ``request_id``)."""
     if outcome.request_id in profile.applied:
         return profile

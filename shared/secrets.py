@@ -271,9 +271,7 @@ class SecretProvider:
         settings = settings or get_settings().secrets
         if source is None:
             if settings.key_vault_url:
-                source = KeyVaultSource(
-                    settings.key_vault_url, credential=credential, client_kwargs=client_kwargs
-                )
+                source = KeyVaultSource(settings.key_vault_url, credential=credential, client_kwargs=client_kwargs)
             else:
                 source = LocalSource(env=env, local_settings_path=local_settings_path)
         self._source = source

@@ -322,9 +322,7 @@ def record_reputation(value: float) -> None:
         inst.reputation.record(min(max(number, 0.0), 1.0))
 
 
-def record_campaign(
-    campaign_id: str, users: int, prompts: int, threat_types: Sequence[ThreatType | str] = ()
-) -> None:
+def record_campaign(campaign_id: str, users: int, prompts: int, threat_types: Sequence[ThreatType | str] = ()) -> None:
     """A coordinated campaign was detected: a counter and a ``CampaignDetected`` event
     (``threats`` is the comma-separated threat types, as the workbook reads it)."""
     inst = _active()

@@ -1,7 +1,7 @@
 """Names of every metric, event and attribute the service emits.
 
 The Application Insights workbook (``infra/workbook.json``) queries exactly these
-names; ``tests/test_workbook.py`` checks that the two agree. Rename here, not there.
+names; ``tests/infra/test_workbook.py`` checks that the two agree. Rename here, not there.
 
 OpenTelemetry metrics land in the ``customMetrics`` table under their instrument name;
 audit events are log records carrying ``microsoft.custom_event.name`` and land in

@@ -119,16 +119,10 @@ class DecisionAgent:
             strategy,
             changed,
         )
-        verdict = Verdict(
-            decision, attack, risk, risk_level, confidence, threshold, explanation, findings, components
-        )
+        verdict = Verdict(decision, attack, risk, risk_level, confidence, threshold, explanation, findings, components)
         finding = AgentFinding(
             self.name,
-            "block"
-            if decision == Decision.BLOCK
-            else "sanitize"
-            if decision == Decision.SANITIZE
-            else "allow",
+            "block" if decision == Decision.BLOCK else "sanitize" if decision == Decision.SANITIZE else "allow",
             score=risk,
             confidence=confidence,
             summary=explanation.split(". ")[0],
@@ -155,13 +149,9 @@ def _explain(
     parts = [head]
     if user_blocked:
         parts.append("the user is temporarily blocked after repeated critical findings")
-    attack_findings = sorted(
-        (f for f in findings if f.threat_type in ATTACK_THREATS), key=lambda f: -f.severity.rank
-    )
+    attack_findings = sorted((f for f in findings if f.threat_type in ATTACK_THREATS), key=lambda f: -f.severity.rank)
     if attack_findings:
-        shown = ", ".join(
-            f"{f.rule_id} ({f.threat_type.value}, {f.severity.value})" for f in attack_findings[:5]
-        )
+        shown = ", ".join(f"{f.rule_id} ({f.threat_type.value}, {f.severity.value})" for f in attack_findings[:5])
         more = f" and {len(attack_findings) - 5} more" if len(attack_findings) > 5 else ""
         parts.append(f"rules fired: {shown}{more}")
     if "classifier" in components and components["classifier"] >= 0.2:

@@ -34,9 +34,7 @@ def _executor(workers: int) -> cf.ThreadPoolExecutor:
 
 
 class Orchestrator:
-    def __init__(
-        self, agents: Sequence[Agent], decision: DecisionAgent, *, budget_ms: float, workers: int = 16
-    ):
+    def __init__(self, agents: Sequence[Agent], decision: DecisionAgent, *, budget_ms: float, workers: int = 16):
         self.agents = list(agents)
         self.decision = decision
         self.budget_s = budget_ms / 1000.0
@@ -57,9 +55,7 @@ class Orchestrator:
         finding.elapsed_ms = (time.perf_counter() - start) * 1e3
         return finding
 
-    def run(
-        self, ctx: AgentContext, sanitized: SanitizeResult | None = None
-    ) -> tuple[Verdict, list[AgentFinding]]:
+    def run(self, ctx: AgentContext, sanitized: SanitizeResult | None = None) -> tuple[Verdict, list[AgentFinding]]:
         pool = _executor(self.workers)
         futures = {agent.name: pool.submit(self._guarded, agent, ctx) for agent in self.agents}
         deadline = time.perf_counter() + self.budget_s

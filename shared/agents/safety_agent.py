@@ -53,10 +53,7 @@ class SafetyAgent:
             return AgentFinding(
                 self.name,
                 "review",
-                summary=f"low reputation ({profile.reputation:.2f}): "
-                f"block threshold lowered to {threshold:.2f}",
+                summary=f"low reputation ({profile.reputation:.2f}): block threshold lowered to {threshold:.2f}",
                 details=details,
             )
-        return AgentFinding(
-            self.name, "allow", summary=f"reputation {profile.reputation:.2f}", details=details
-        )
+        return AgentFinding(self.name, "allow", summary=f"reputation {profile.reputation:.2f}", details=details)

@@ -319,9 +319,7 @@ _SEGMENT_DECODERS = (
 )
 
 
-def _find_layers(
-    norm: NormalizedText, budget: _Budget, depth: int, chain: str, outer: tuple[int, int] | None
-):
+def _find_layers(norm: NormalizedText, budget: _Budget, depth: int, chain: str, outer: tuple[int, int] | None):
     """Decoded layers directly inside ``norm`` (one level)."""
     plain = norm.plain
     found: list[DecodedLayer] = []

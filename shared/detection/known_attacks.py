@@ -123,9 +123,7 @@ class CosmosVectorIndex:
         self.dims = dims
 
     def __len__(self) -> int:
-        rows = list(
-            self._container.query_items("SELECT VALUE COUNT(1) FROM c", enable_cross_partition_query=True)
-        )
+        rows = list(self._container.query_items("SELECT VALUE COUNT(1) FROM c", enable_cross_partition_query=True))
         return int(rows[0]) if rows else 0
 
     def add(self, attack_id: str, vector: np.ndarray, meta: dict[str, Any] | None = None) -> None:

@@ -371,8 +371,7 @@ def normalize(
                         ThreatType.OBFUSCATION,
                         "norm.bidi_override",
                         Severity.LOW,
-                        "Bidirectional override characters can make text display differently "
-                        "from what the model reads",
+                        "Bidirectional override characters can make text display differently from what the model reads",
                         (s, e),
                     )
                 )

@@ -100,8 +100,7 @@ def scan_output(
     if issues:
         scan.redacted = sanitizer.sanitize(answer).text
     scan.withheld = scan.canary_leaked or any(
-        f.severity.rank >= Severity.HIGH.rank and f.rule_id.startswith(("out.ex.", "out.cmd."))
-        for f in scan.findings
+        f.severity.rank >= Severity.HIGH.rank and f.rule_id.startswith(("out.ex.", "out.cmd.")) for f in scan.findings
     )
     if scan.withheld:
         scan.redacted = ""

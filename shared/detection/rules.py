@@ -113,14 +113,10 @@ def compile_checked(pattern: str, *, what: str = "pattern", max_chars: int = 2_0
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         if "pattern too large" in reason:
-            raise RuleError(
-                ErrorCode.RULE_TOO_LARGE, f"{what} compiles to a program larger than RE2 allows"
-            ) from None
+            raise RuleError(ErrorCode.RULE_TOO_LARGE, f"{what} compiles to a program larger than RE2 allows") from None
         raise RuleError(ErrorCode.RULE_INVALID, f"{what} is not valid RE2 syntax: {reason}") from None
     if regex.search("") is not None:
-        raise RuleError(
-            ErrorCode.RULE_INVALID, f"{what} matches the empty string, so it would match anything"
-        )
+        raise RuleError(ErrorCode.RULE_INVALID, f"{what} matches the empty string, so it would match anything")
     return regex
 
 
@@ -166,15 +162,21 @@ class CompiledRules:
         return len(self.rules)
 
     def match(self, text: str, view: View) -> list[RuleHit]:
-        """All rules of ``view`` that match ``text`` (first occurrence each)."""
+        """All rules of ``view`` that match ``text`` (first occurrence each).
+
+        Allowlisted phrases are blanked out (replaced by spaces, so offsets do not
+        move) before matching: known-good text can neither trigger a rule nor lend a
+        word to a match that extends past it.
+        """
         cv = self._views[view]
         if cv.matcher is None or not text:
             return []
+        if self._allow:
+            text = self._mask_allowed(text)
         indices = cv.matcher.Match(text)
         if not indices:
             return []
         hits: list[RuleHit] = []
-        allowed = self._allowed_spans(text) if self._allow else []
         for i in sorted(indices):
             rule = cv.rules[i]
             regex = cv.regexes[i]
@@ -188,11 +190,18 @@ class CompiledRules:
                         continue
                     if requirement is not None and requirement.search(window) is None:  # type: ignore[attr-defined]
                         continue
-                if any(a_s <= s and e <= a_e for a_s, a_e in allowed):
-                    continue
                 hits.append(RuleHit(rule, (s, e)))
                 break
         return hits
+
+    def _mask_allowed(self, text: str) -> str:
+        spans = self._allowed_spans(text)
+        if not spans:
+            return text
+        chars = list(text)
+        for start, end in spans:
+            chars[start:end] = " " * (end - start)
+        return "".join(chars)
 
     def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []

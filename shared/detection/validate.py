@@ -62,9 +62,7 @@ def validate_text(
             details={"field": field, "offset": exc.start},
         ) from None
     if text and not text.isprintable():
-        controls = sum(
-            1 for c in text if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0) and c not in _ALLOWED_CONTROLS
-        )
+        controls = sum(1 for c in text if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0) and c not in _ALLOWED_CONTROLS)
         if controls >= 8 and controls / len(text) > control_char_ratio:
             raise InputError(
                 ErrorCode.INPUT_CONTROL_CHARS,

@@ -80,9 +80,7 @@ def lookup(store: Store, bands: list[str], input_hash: str, user_id: str) -> Gra
             continue
         if doc.get("campaign_id"):
             votes[doc["campaign_id"]] += 1
-            sizes[doc["campaign_id"]] = max(
-                sizes.get(doc["campaign_id"], 0), int(doc.get("campaign_users", 0))
-            )
+            sizes[doc["campaign_id"]] = max(sizes.get(doc["campaign_id"], 0), int(doc.get("campaign_users", 0)))
         for member in doc.get("members", []):
             if member.get("attack"):
                 attack_prompts.add(member.get("prompt_id", ""))

@@ -155,9 +155,7 @@ class AzureOpenAIClient:
             from ..secrets import get_credential
 
             credential = self._credential or get_credential()
-            auth = {
-                "azure_ad_token_provider": get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE)
-            }
+            auth = {"azure_ad_token_provider": get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE)}
         return openai.AzureOpenAI(
             azure_endpoint=self.settings.azure_openai_endpoint,
             api_version=self.settings.api_version,

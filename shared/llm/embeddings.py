@@ -66,9 +66,7 @@ def embed(texts: Sequence[str], *, client: AzureOpenAIClient | None = None) -> E
             return EmbeddingResult(None, code.value, round(latency, 3), dims)
         for index, vector in zip(batch, outcome.value, strict=True):
             vectors[index] = vector
-    return EmbeddingResult(
-        [v if v is not None else [0.0] * dims for v in vectors], None, round(latency, 3), dims
-    )
+    return EmbeddingResult([v if v is not None else [0.0] * dims for v in vectors], None, round(latency, 3), dims)
 
 
 def _operation(deployment: str | None, inputs: list[str], dims: int) -> Any:

@@ -172,9 +172,7 @@ def judge_result(prompt_text: str, *, client: AzureOpenAIClient | None = None) -
 
         use_schema = client.capabilities.get(_SCHEMA_CAPABILITY, True)
         try:
-            response = _create(
-                sdk, deployment, messages, _VERDICT_SCHEMA if use_schema else _JSON_OBJECT, timeout
-            )
+            response = _create(sdk, deployment, messages, _VERDICT_SCHEMA if use_schema else _JSON_OBJECT, timeout)
         except openai.BadRequestError as exc:
             if not use_schema or not _is_format_refusal(exc):
                 raise

@@ -19,11 +19,21 @@ Model
   on read and purges lazily).
 * :meth:`Store.query` takes simple conjunctive filters on top-level fields, an
   optional order and a page size, and pages with an opaque continuation token.
+  Comparisons are typed as in Cosmos SQL: a value only matches fields of the same
+  JSON type (``!=`` matches any present field of another type); missing fields never
+  match. With ``order_by``, only documents whose field is a bool, number or string
+  are returned, sorted bool < number < string; without it, pages come in ``id`` order.
+* Keys starting with ``_`` are reserved for the store: they are dropped on write,
+  and reads expose exactly one, ``_etag``.
+* A backend that is throttled beyond its retry budget raises :class:`Throttled`;
+  one that cannot be reached raises :class:`~shared.errors.DependencyError`.
 """
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,6 +124,19 @@ class PreconditionFailed(StoreError):
         super().__init__(ErrorCode.CONFLICT, f"{container}/{doc_id} was modified concurrently")
 
 
+class Throttled(StoreError):
+    """The backend kept refusing for load (Cosmos 429) after its own retries; nothing was written."""
+
+    status = 503
+
+    def __init__(self, backend: str, retry_after_ms: int | None = None) -> None:
+        super().__init__(
+            ErrorCode.OVERLOADED,
+            f"The {backend} store is throttling requests; try again later.",
+            details={"dependency": backend, "retry_after_ms": retry_after_ms},
+        )
+
+
 class TooManyConflicts(StoreError):
     """``update`` kept losing races; the caller should retry later (nothing was written)."""
 
@@ -137,6 +160,11 @@ class Store(ABC):
 
     name: str = "abstract"
     max_update_attempts: int = 50
+    #: After a lost race ``update`` sleeps a random time in ``[0, min(cap, base * 2**n))``:
+    #: many writers on one hot document (an attack burst on one profile) otherwise retry
+    #: in lock-step and waste O(writers^2) reads and writes (RUs on Cosmos).
+    update_backoff_base_s: float = 0.002
+    update_backoff_cap_s: float = 0.1
 
     # ---- single documents -------------------------------------------------
     @abstractmethod
@@ -153,7 +181,8 @@ class Store(ABC):
 
     @abstractmethod
     def replace(self, container: str, doc: Doc, etag: str) -> Doc:
-        """Overwrite if the stored etag is still ``etag``; else :class:`PreconditionFailed`."""
+        """Overwrite if the stored etag is still ``etag``; else :class:`PreconditionFailed`
+        (also when the document is gone or expired, so :meth:`update` re-reads)."""
 
     @abstractmethod
     def delete(self, container: str, pk: str, doc_id: str, etag: str | None = None) -> bool:
@@ -182,7 +211,7 @@ class Store(ABC):
     def ping(self) -> None:
         """Raise :class:`~shared.errors.DependencyError` if the backend is unreachable."""
 
-    def close(self) -> None:  # pragma: no cover - trivial default
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends need nothing
         """Release connections."""
 
     # ---- derived operations (same for every backend) ----------------------
@@ -192,11 +221,15 @@ class Store(ABC):
     def update(self, container: str, pk: str, doc_id: str, mutate: Mutator) -> Doc | None:
         """Read-modify-write with optimistic concurrency.
 
-        Retries on :class:`PreconditionFailed` / :class:`Conflict` until it wins or
-        :attr:`max_update_attempts` is spent (then :class:`TooManyConflicts`).
-        Returns the stored document (``None`` if absent and left absent).
+        Retries on :class:`PreconditionFailed` / :class:`Conflict` (with jittered
+        backoff) until it wins or :attr:`max_update_attempts` is spent (then
+        :class:`TooManyConflicts`). Returns the stored document (``None`` if absent and
+        left absent).
         """
-        for _attempt in range(self.max_update_attempts):
+        for attempt in range(self.max_update_attempts):
+            if attempt:
+                ceiling = min(self.update_backoff_cap_s, self.update_backoff_base_s * 2 ** (attempt - 1))
+                time.sleep(random.random() * ceiling)  # noqa: S311 - jitter, not security
             current = self.read(container, pk, doc_id)
             new = mutate(_copy(current) if current is not None else None)
             if new is None:
@@ -226,9 +259,7 @@ class Store(ABC):
         token: str | None = None
         seen = 0
         while True:
-            page = self.query(
-                container, pk=pk, where=where, order_by=order_by, limit=page_size, continuation=token
-            )
+            page = self.query(container, pk=pk, where=where, order_by=order_by, limit=page_size, continuation=token)
             for item in page.items:
                 yield item
                 seen += 1

@@ -1,0 +1,390 @@
+"""The graph-update stage: one queue message, one prompt added to the attack graph.
+
+For each analysed prompt it
+
+1. adds the prompt node and links it to its user and to the pattern (rule) nodes
+   that fired;
+2. files the prompt in its LSH band buckets and reads back the other prompts in
+   those buckets: its near-duplicate candidates, found without scanning history;
+3. builds the neighbourhood (this prompt, its candidates, their users) as a small
+   NetworkX graph, links near-duplicates, and looks for a *coordinated campaign*:
+   near-duplicate attack prompts from at least ``campaign_min_users`` distinct users
+   inside ``campaign_window_minutes``. A campaign is stamped on its band buckets so
+   the analyze stage sees membership with a few point reads;
+4. feeds confirmed attacks to the known-attack index (``attacks`` container);
+5. counts exact repeats per user (input node keyed by the prompt's HMAC).
+
+Idempotent by message id: every counter update carries the message id and is
+skipped if already applied, edges and members are sets, and the message is marked
+processed only after everything else succeeded. A crash part-way leaves the message
+on the queue; the redelivery completes the work without double counting. After
+``maxDequeueCount`` failures (host.json) the host moves it to the poison queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..config import Settings
+from ..stores.base import ATTACKS, GRAPH, PATTERNS, PROCESSED, Conflict, Doc, Store
+from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prompt_node_id, user_node_id
+
+log = logging.getLogger(__name__)
+
+MAX_EDGES = 200  # adjacency kept per node (most recent)
+MAX_MEMBERS = 64  # prompts kept per LSH bucket
+MAX_APPLIED = 256  # message ids remembered per node for idempotency
+MAX_CAMPAIGN_PROMPTS = 500
+#: Risk at which an attack is "confirmed" and fed to the known-attack index.
+CONFIRMED_RISK = 0.9
+
+
+class GraphMessage(BaseModel):
+    """The queue message the analyze stage emits (``Pipeline._graph_message``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: int = Field(ge=1, le=1)
+    request_id: str = Field(min_length=1, max_length=128)
+    prompt_id: str = Field(min_length=1, max_length=128)
+    user_id: str = Field(min_length=1, max_length=256)
+    input_hash: str = Field(min_length=8, max_length=128)
+    at: float = Field(gt=0)
+    attack: bool
+    decision: str
+    risk: float = Field(ge=0, le=1)
+    risk_level: str
+    threats: list[str] = Field(default_factory=list, max_length=32)
+    rule_ids: list[str] = Field(default_factory=list, max_length=64)
+    bands: list[str] = Field(default_factory=list, max_length=128)
+    embedding: list[float] | None = Field(default=None, max_length=4096)
+
+
+@dataclass(slots=True)
+class UpdateResult:
+    outcome: str  # "processed" | "duplicate"
+    near_duplicates: list[str] = field(default_factory=list)
+    campaign_id: str | None = None
+    campaign_users: int = 0
+    new_campaign: bool = False
+    known_attack_added: bool = False
+    elapsed_ms: float = 0.0
+
+
+def _guarded(doc: Doc, message_id: str) -> bool:
+    """Record ``message_id`` on ``doc``; False if it was already applied."""
+    applied: list[str] = doc.setdefault("applied", [])
+    if message_id in applied:
+        return False
+    applied.append(message_id)
+    del applied[:-MAX_APPLIED]
+    return True
+
+
+def _add_edge(doc: Doc, to: str, kind: str, at: float, weight: float = 1.0) -> None:
+    edges: list[dict[str, Any]] = doc.setdefault("edges", [])
+    for edge in edges:
+        if edge["to"] == to and edge["kind"] == kind:
+            edge["at"] = max(edge.get("at", 0.0), at)
+            edge["weight"] = max(edge.get("weight", 0.0), weight)
+            return
+    edges.append({"to": to, "kind": kind, "at": at, "weight": round(weight, 4)})
+    if len(edges) > MAX_EDGES:
+        edges.sort(key=lambda e: e["at"])
+        del edges[: len(edges) - MAX_EDGES]
+
+
+def _node(doc: Doc | None, node_id: str, kind: str, ttl: int) -> Doc:
+    node = doc or {"id": node_id, "kind": kind, "edges": [], "applied": []}
+    node["ttl"] = ttl
+    return node
+
+
+def process_message(store: Store, settings: Settings, raw: dict[str, Any], message_id: str) -> UpdateResult:
+    """Apply one graph-update message (see module docstring). Raises on store failure."""
+    started = time.perf_counter()
+    msg = GraphMessage.model_validate(raw)
+    if store.read(PROCESSED, message_id, message_id) is not None:
+        return UpdateResult("duplicate")
+    g = settings.graph
+    ttl = g.node_ttl_days * 86_400
+    window = g.campaign_window_minutes * 60.0
+    pid = prompt_node_id(msg.prompt_id)
+    uid = user_node_id(msg.user_id)
+
+    # 1. prompt, user and pattern nodes -------------------------------------
+    def prompt_mut(doc: Doc | None) -> Doc:
+        node = _node(doc, pid, "prompt", ttl)
+        node.update(
+            {
+                "user_id": msg.user_id,
+                "input_hash": msg.input_hash,
+                "at": msg.at,
+                "attack": msg.attack,
+                "risk": msg.risk,
+                "risk_level": msg.risk_level,
+                "decision": msg.decision,
+                "threats": msg.threats,
+                "rule_ids": msg.rule_ids,
+                "bands": msg.bands,
+            }
+        )
+        _add_edge(node, uid, "sent_by", msg.at)
+        for rule_id in msg.rule_ids:
+            _add_edge(node, pattern_node_id(rule_id), "matched", msg.at)
+        return node
+
+    store.update(GRAPH, pid, pid, prompt_mut)
+
+    def user_mut(doc: Doc | None) -> Doc:
+        node = _node(doc, uid, "user", ttl)
+        node["user_id"] = msg.user_id
+        if _guarded(node, message_id):
+            node["prompts"] = node.get("prompts", 0) + 1
+            node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
+            node["last_at"] = max(node.get("last_at", 0.0), msg.at)
+        _add_edge(node, pid, "sent", msg.at)
+        return node
+
+    store.update(GRAPH, uid, uid, user_mut)
+
+    for rule_id in msg.rule_ids:
+        nid = pattern_node_id(rule_id)
+
+        def pattern_mut(doc: Doc | None, nid: str = nid, rule_id: str = rule_id) -> Doc:
+            node = _node(doc, nid, "pattern", ttl)
+            node["rule_id"] = rule_id
+            if _guarded(node, message_id):
+                node["hits"] = node.get("hits", 0) + 1
+                node["last_at"] = max(node.get("last_at", 0.0), msg.at)
+            _add_edge(node, pid, "matched_by", msg.at)
+            return node
+
+        store.update(GRAPH, nid, nid, pattern_mut)
+
+    # exact repeats per user ---------------------------------------------------
+    iid = input_id(msg.input_hash)
+
+    def input_mut(doc: Doc | None) -> Doc:
+        node = _node(doc, iid, "input", ttl)
+        if _guarded(node, message_id):
+            node["seen"] = node.get("seen", 0) + 1
+            if msg.attack:
+                by_user = node.setdefault("attacks_by_user", {})
+                by_user[msg.user_id] = by_user.get(msg.user_id, 0) + 1
+        return node
+
+    store.update(GRAPH, iid, iid, input_mut)
+
+    # 2. LSH buckets: file this prompt, collect candidates ------------------------
+    member = {"prompt_id": msg.prompt_id, "user_id": msg.user_id, "at": msg.at, "attack": msg.attack}
+    shared_bands: dict[str, int] = {}
+    candidates: dict[str, dict[str, Any]] = {}
+    bucket_campaigns: set[str] = set()
+    for band in msg.bands:
+        bid = bucket_id(band)
+
+        def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc:
+            node = _node(doc, bid, "bucket", ttl)
+            members = [m for m in node.get("members", []) if m["prompt_id"] != msg.prompt_id]
+            members = [m for m in members if m["at"] >= msg.at - window or m.get("attack")]
+            members.append(member)
+            members.sort(key=lambda m: m["at"])
+            node["members"] = members[-MAX_MEMBERS:]
+            return node
+
+        stored = store.update(GRAPH, bid, bid, bucket_mut) or {}
+        if stored.get("campaign_id"):
+            bucket_campaigns.add(stored["campaign_id"])
+        for m in stored.get("members", []):
+            if m["prompt_id"] == msg.prompt_id:
+                continue
+            shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
+            candidates[m["prompt_id"]] = m
+
+    # 3. neighbourhood analysis ---------------------------------------------------
+    result = UpdateResult("processed")
+    n_bands = max(1, len(msg.bands))
+    rows = settings.graph.lsh_rows
+    near: dict[str, float] = {}
+    for other, count in shared_bands.items():
+        # P(band agrees) = J ** rows, so J ~ (share of agreeing bands) ** (1 / rows).
+        est = (count / n_bands) ** (1.0 / rows)
+        if est >= g.near_duplicate_threshold:
+            near[other] = est
+    result.near_duplicates = sorted(near)
+    if near:
+
+        def link_mut(doc: Doc | None) -> Doc:
+            node = _node(doc, pid, "prompt", ttl)
+            for other, sim in near.items():
+                _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
+            return node
+
+        store.update(GRAPH, pid, pid, link_mut)
+        for other, sim in near.items():
+            oid = prompt_node_id(other)
+
+            def back_mut(doc: Doc | None, sim: float = sim) -> Doc | None:
+                if doc is None:
+                    return None  # expired meanwhile: nothing to link
+                _add_edge(doc, pid, "near_duplicate", msg.at, sim)
+                return doc
+
+            store.update(GRAPH, oid, oid, back_mut)
+
+    if msg.attack:
+        campaign = _campaign(msg, candidates, near, window, g.campaign_min_users, bucket_campaigns)
+        if campaign is not None:
+            cid, members = campaign
+            result.campaign_id = cid
+            result.new_campaign, result.campaign_users = _record_campaign(
+                store, settings, cid, members, msg, message_id, ttl
+            )
+
+    # 4. known-attack index ---------------------------------------------------------
+    if msg.attack and msg.embedding and (msg.risk >= CONFIRMED_RISK or result.campaign_id):
+        aid = f"attack:{msg.input_hash}"
+
+        def attack_mut(doc: Doc | None) -> Doc:
+            node = doc or {"id": aid, "first_at": msg.at, "count": 0, "applied": []}
+            if _guarded(node, message_id):
+                node["count"] = node.get("count", 0) + 1
+            node.update(
+                {
+                    "embedding": msg.embedding,
+                    "last_at": msg.at,
+                    "at": msg.at,
+                    "meta": {
+                        "source": "graph",
+                        "threats": msg.threats,
+                        "rule_ids": msg.rule_ids[:8],
+                        "campaign_id": result.campaign_id,
+                    },
+                }
+            )
+            return node
+
+        store.update(ATTACKS, aid, aid, attack_mut)
+        result.known_attack_added = True
+
+    # 5. done: mark processed last (crash before this = safe redelivery) ----------
+    try:
+        store.create(PROCESSED, {"id": message_id, "at": time.time(), "ttl": 7 * 86_400})
+    except Conflict:
+        result.outcome = "duplicate"  # a concurrent delivery finished first; all writes were idempotent
+    result.elapsed_ms = (time.perf_counter() - started) * 1e3
+    return result
+
+
+def _campaign(
+    msg: GraphMessage,
+    candidates: dict[str, dict[str, Any]],
+    near: dict[str, float],
+    window: float,
+    min_users: int,
+    bucket_campaigns: set[str],
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """Find the campaign this attack belongs to, using NetworkX on the neighbourhood only."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    me = msg.prompt_id
+    graph.add_node(me, user=msg.user_id, at=msg.at)
+    for other, sim in near.items():
+        m = candidates[other]
+        if m.get("attack") and abs(m["at"] - msg.at) <= window:
+            graph.add_node(other, user=m["user_id"], at=m["at"])
+            graph.add_edge(me, other, weight=sim)
+    component = nx.node_connected_component(graph, me)
+    users = {graph.nodes[n]["user"] for n in component}
+    if len(users) < min_users and not bucket_campaigns:
+        return None
+    if bucket_campaigns:
+        cid = sorted(bucket_campaigns)[0]  # join the existing campaign
+    else:
+        # Deterministic id: the same neighbourhood always names the same campaign.
+        seed = min(component)
+        cid = "c-" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
+    members = [{"prompt_id": n, "user_id": graph.nodes[n]["user"], "at": graph.nodes[n]["at"]} for n in component]
+    return cid, members
+
+
+def _record_campaign(
+    store: Store,
+    settings: Settings,
+    cid: str,
+    members: Iterable[dict[str, Any]],
+    msg: GraphMessage,
+    message_id: str,
+    ttl: int,
+) -> tuple[bool, int]:
+    created = {"new": False}
+    members = list(members)
+
+    def campaign_mut(doc: Doc | None) -> Doc:
+        camp = doc or {
+            "id": cid,
+            "kind": "campaign",
+            "first_at": msg.at,
+            "users": [],
+            "prompts": [],
+            "threats": [],
+            "bands": [],
+            "applied": [],
+        }
+        created["new"] = doc is None
+        users = set(camp.get("users", []))
+        prompts = list(camp.get("prompts", []))
+        for m in members:
+            users.add(m["user_id"])
+            if m["prompt_id"] not in prompts:
+                prompts.append(m["prompt_id"])
+        camp["users"] = sorted(users)
+        camp["prompts"] = prompts[-MAX_CAMPAIGN_PROMPTS:]
+        camp["threats"] = sorted(set(camp.get("threats", [])) | set(msg.threats))
+        camp["bands"] = sorted(set(camp.get("bands", [])) | set(msg.bands))[:512]
+        camp["last_at"] = max(camp.get("last_at", 0.0), msg.at)
+        camp["size"] = len(camp["prompts"])
+        camp["ttl"] = ttl
+        _guarded(camp, message_id)
+        return camp
+
+    stored = store.update(PATTERNS, "campaign", cid, campaign_mut) or {}
+    n_users = len(stored.get("users", []))
+    for band in msg.bands:
+        bid = bucket_id(band)
+
+        def stamp(doc: Doc | None) -> Doc | None:
+            if doc is None:
+                return None
+            if doc.get("campaign_id") == cid and doc.get("campaign_users", 0) >= n_users:
+                return None
+            doc["campaign_id"] = cid
+            doc["campaign_users"] = n_users
+            return doc
+
+        store.update(GRAPH, bid, bid, stamp)
+    cnode = campaign_node_id(cid)
+
+    def cnode_mut(doc: Doc | None) -> Doc:
+        node = _node(doc, cnode, "campaign", ttl)
+        node["campaign_id"] = cid
+        for m in members:
+            _add_edge(node, prompt_node_id(m["prompt_id"]), "includes", m["at"])
+            _add_edge(node, user_node_id(m["user_id"]), "involves", m["at"])
+        return node
+
+    store.update(GRAPH, cnode, cnode, cnode_mut)
+    if created["new"]:
+        from .. import telemetry
+
+        telemetry.record_campaign(cid, users=n_users, prompts=len(stored.get("prompts", [])), threat_types=msg.threats)
+    return created["new"], n_users

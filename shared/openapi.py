@@ -1,0 +1,167 @@
+"""The OpenAPI 3.0 document of the HTTP API, generated from the pydantic models.
+
+APIM imports the checked-in copy ``infra/openapi.json``; ``python -m shared.openapi``
+rewrites it, and ``tests/functions/test_openapi.py`` fails when the copy, this
+generator and the routes registered in ``function_app`` disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import __version__
+from .api_models import (
+    AllowlistBody,
+    AnalyzeBody,
+    AnalyzeResponse,
+    BatchBody,
+    ErrorResponse,
+    RulesBody,
+    ScanOutputBody,
+)
+from .custom_rules import CustomRuleSpec
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "infra" / "openapi.json"
+_REF = "#/components/schemas/{model}"
+
+#: (method, path, operationId, summary, auth, request model, response model or None)
+ROUTES: list[tuple[str, str, str, str, str, type[BaseModel] | None, type[BaseModel] | None]] = [
+    (
+        "post",
+        "/analyze",
+        "analyze",
+        "Analyse a prompt: allow, sanitize or block, with explanation",
+        "function",
+        AnalyzeBody,
+        AnalyzeResponse,
+    ),
+    ("post", "/analyze/batch", "analyzeBatch", "Analyse many prompts from one user", "function", BatchBody, None),
+    (
+        "post",
+        "/scan-output",
+        "scanOutput",
+        "Scan an LLM answer (PII, secrets, canary leaks, exfiltration)",
+        "function",
+        ScanOutputBody,
+        None,
+    ),
+    (
+        "get",
+        "/users/{user_id}/profile",
+        "getUserProfile",
+        "Reputation, counts, violations and block state",
+        "function",
+        None,
+        None,
+    ),
+    (
+        "get",
+        "/metrics",
+        "getMetrics",
+        "Totals, detection rate, latency percentiles, breakdowns",
+        "function",
+        None,
+        None,
+    ),
+    ("get", "/health", "getHealth", "Service and dependency health", "anonymous", None, None),
+    ("get", "/openapi.json", "getOpenApi", "This document", "anonymous", None, None),
+    ("get", "/graph/users/{user_id}", "getGraphUser", "A user's node in the attack graph", "function", None, None),
+    ("get", "/graph/campaigns", "listCampaigns", "Recent coordinated campaigns", "function", None, None),
+    ("get", "/graph/campaigns/{campaign_id}", "getCampaign", "One campaign", "function", None, None),
+    ("get", "/graph/nodes/{node_id}", "getGraphNode", "Any graph node with its adjacency", "function", None, None),
+    ("get", "/manage/rules", "listRules", "Built-in and custom rules", "admin", None, None),
+    ("put", "/manage/rules", "replaceRules", "Replace all custom rules", "admin", RulesBody, None),
+    ("post", "/manage/rules", "upsertRule", "Add or replace one custom rule", "admin", CustomRuleSpec, None),
+    ("delete", "/manage/rules/{rule_id}", "deleteRule", "Delete a custom rule", "admin", None, None),
+    ("get", "/manage/allowlist", "getAllowlist", "Known-good phrases", "admin", None, None),
+    ("put", "/manage/allowlist", "replaceAllowlist", "Replace the allowlist", "admin", AllowlistBody, None),
+    ("post", "/manage/users/{user_id}/unblock", "unblockUser", "Lift a temporary block", "admin", None, None),
+]
+
+_ERRORS = {
+    "400": "Invalid request (code in body)",
+    "401": "Missing or wrong key",
+    "404": "Not found",
+    "413": "Body or prompt too large",
+    "422": "Rule refused",
+    "429": "Rate limit exceeded",
+    "503": "A dependency is unavailable",
+}
+
+
+def _schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template=_REF)
+        for name, sub in schema.pop("$defs", {}).items():
+            out[name] = sub
+        out[model.__name__] = schema
+    return out
+
+
+def build_openapi() -> dict[str, Any]:
+    models = [m for r in ROUTES for m in (r[5], r[6]) if m is not None] + [ErrorResponse]
+    paths: dict[str, Any] = {}
+    for method, path, op_id, summary, auth, req_model, resp_model in ROUTES:
+        op: dict[str, Any] = {
+            "operationId": op_id,
+            "summary": summary,
+            "tags": [path.strip("/").split("/")[0]],
+        }
+        params = [
+            {"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for seg in path.split("/")
+            if seg.startswith("{")
+        ]
+        if params:
+            op["parameters"] = params
+        if req_model is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": _REF.format(model=req_model.__name__)}}},
+            }
+        ok: dict[str, Any] = {"description": "OK"}
+        if resp_model is not None:
+            ok["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=resp_model.__name__)}}}
+        responses: dict[str, Any] = {"201" if op_id == "upsertRule" else "200": ok}
+        for code, text in _ERRORS.items():
+            responses[code] = {
+                "description": text,
+                "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorResponse")}}},
+            }
+        op["responses"] = responses
+        op["security"] = [] if auth == "anonymous" else [{"functionKey": []}]
+        if auth == "admin":
+            op["description"] = "Requires the host master key (APIM supplies it for callers with the admin role)."
+        paths.setdefault(path, {})[method] = op
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Prompt Security Service",
+            "version": __version__,
+            "description": "Prompt firewall for LLM applications: analyse prompts, scan answers, manage rules.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(models),
+            "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}},
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build_openapi(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # python -m shared.openapi [--check]
+    text = render()
+    if "--check" in sys.argv:
+        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
+        sys.exit(0 if current == text else "infra/openapi.json is out of date: run python -m shared.openapi")
+    OPENAPI_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {OPENAPI_PATH}")

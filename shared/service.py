@@ -1,0 +1,389 @@
+"""The HTTP API without HTTP: every route as a function from request parts to a reply.
+
+``functions/`` turns an ``azure.functions.HttpRequest`` into (method, route params,
+query, body bytes), calls one of these, and turns the :class:`Reply` back into an
+``HttpResponse`` (and queue messages into the output binding). Keeping the logic here
+means it is tested without the Functions runtime and reused by the dev host.
+
+Errors: every refusal is a JSON body ``{"success": false, "error": {"code", "message",
+"details"?}}`` with a stable code. Validation errors name the fields but never echo
+the submitted values. Anything unexpected becomes ``internal_error`` with the request
+id; the details go to the log, not to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .config import Settings, get_settings
+from .errors import DependencyError, ErrorCode, InputError, ServiceError
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: dict[str, Any] | list[Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)  # for the graph-updates queue
+
+    def json(self) -> str:
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_reply(exc: ServiceError, request_id: str | None = None) -> Reply:
+    body = exc.to_dict()
+    if request_id:
+        body["request_id"] = request_id
+    return Reply(exc.status, body, dict(getattr(exc, "headers", {}) or {}))
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        out.append({"field": loc, "problem": str(err.get("msg", "invalid"))[:200]})
+    return out[:20]
+
+
+def parse_body(body: bytes, model: type[BaseModel], settings: Settings) -> Any:
+    """JSON bytes -> validated model, or an :class:`InputError` with a stable code."""
+    if len(body) > settings.limits.max_request_bytes:
+        raise InputError(
+            ErrorCode.BODY_TOO_LARGE,
+            f"request body is {len(body)} bytes; the limit is {settings.limits.max_request_bytes}",
+            status=413,
+        )
+    if not body.strip():
+        raise InputError(ErrorCode.BAD_JSON, "request body is empty; expected a JSON object")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            ErrorCode.INPUT_INVALID_TEXT,
+            f"request body is not valid UTF-8 (first bad byte at offset {exc.start})",
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            ErrorCode.BAD_JSON, f"request body is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise InputError(ErrorCode.BAD_JSON, "request body is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise InputError(ErrorCode.BAD_JSON, "request body must be a JSON object")
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as exc:
+        raise InputError(
+            ErrorCode.VALIDATION_FAILED,
+            "request body failed validation",
+            details={"errors": _validation_details(exc)},
+        ) from None
+
+
+def guarded(fn: Callable[..., Reply]) -> Callable[..., Reply]:
+    """Turn every exception into a coded JSON reply."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Reply:
+        request_id = uuid.uuid4().hex
+        try:
+            return fn(*args, **kwargs)
+        except ServiceError as exc:
+            if isinstance(exc, DependencyError):
+                from . import telemetry
+
+                telemetry.record_dependency_failure(exc.dependency)
+            return error_reply(exc, request_id)
+        except RecursionError:
+            return error_reply(InputError(ErrorCode.BAD_JSON, "input is nested too deeply"), request_id)
+        except Exception:
+            log.exception("unhandled error in %s (request %s)", fn.__name__, request_id)
+            return error_reply(
+                ServiceError(ErrorCode.INTERNAL, "An internal error occurred; quote the request id.", status=500),
+                request_id,
+            )
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+class Service:
+    """The state behind the routes: pipeline, store, quota and rule sync."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        from .ratelimit import RateLimiter
+
+        self.settings = settings or get_settings()
+        self.limiter = RateLimiter(self.settings.limits.rate_limit_per_minute)
+        self._rule_sync: Any = None
+
+    # components, created lazily (cold start) ---------------------------------
+    @property
+    def pipeline(self) -> Any:
+        from .pipeline import get_pipeline
+
+        return get_pipeline()
+
+    @property
+    def store(self) -> Any:
+        from .stores import get_store
+
+        return get_store()
+
+    def _sync_rules(self) -> None:
+        if self._rule_sync is None:
+            from .custom_rules import RuleSync
+
+            self._rule_sync = RuleSync(self.store, self.pipeline.rules)
+        try:
+            self._rule_sync.maybe_sync()
+        except DependencyError:
+            log.warning("custom rule sync skipped: store unavailable")
+
+    def _quota(self, user_id: str, cost: int = 1) -> dict[str, str]:
+        quota = self.limiter.check(user_id, cost)
+        if not quota.allowed:
+            raise _RateLimited(quota.headers(), quota.reset_epoch)
+        return quota.headers()
+
+    # analyze stage ---------------------------------------------------------
+    def analyze(self, body: bytes) -> Reply:
+        from .api_models import AnalyzeBody
+        from .pipeline import AnalysisRequest
+
+        parsed: AnalyzeBody = parse_body(body, AnalyzeBody, self.settings)
+        headers = self._quota(parsed.user_id)
+        self._sync_rules()
+        req = AnalysisRequest(
+            user_id=parsed.user_id,
+            prompt=parsed.text,
+            prompt2=parsed.prompt2,
+            similarity_metric=parsed.similarity_metric,
+            similarity_threshold=float(parsed.similarity_threshold)
+            if parsed.similarity_threshold is not None
+            else None,
+            forward_to_llm=parsed.forward_to_llm,
+            turns=parsed.turns,
+        )
+        result = self.pipeline.analyze(req)
+        messages = [json.dumps(result.graph_message, separators=(",", ":"))] if result.graph_message else []
+        return Reply(200, result.to_api(), headers, messages)
+
+    def analyze_batch(self, body: bytes) -> Reply:
+        from .api_models import BatchBody
+        from .pipeline import AnalysisRequest
+
+        parsed: BatchBody = parse_body(body, BatchBody, self.settings)
+        limit = self.settings.limits.max_batch_items
+        if len(parsed.items) > limit:
+            raise InputError(
+                ErrorCode.VALIDATION_FAILED,
+                f"a batch holds at most {limit} items",
+                details={"field": "items", "limit": limit},
+            )
+        headers = self._quota(parsed.user_id, cost=len(parsed.items))
+        self._sync_rules()
+        results: list[dict[str, Any]] = []
+        messages: list[str] = []
+        for n, item in enumerate(parsed.items):
+            item_id = item.id or str(n)
+            try:
+                res = self.pipeline.analyze(AnalysisRequest(user_id=parsed.user_id, prompt=item.prompt))
+            except ServiceError as exc:
+                if isinstance(exc, DependencyError):
+                    raise
+                results.append({"id": item_id, **exc.to_dict()})
+                continue
+            if res.graph_message:
+                messages.append(json.dumps(res.graph_message, separators=(",", ":")))
+            results.append({"id": item_id, **res.to_api()})
+        blocked = sum(1 for r in results if r.get("decision") == "block")
+        return Reply(
+            200, {"success": True, "count": len(results), "blocked": blocked, "results": results}, headers, messages
+        )
+
+    def scan_output(self, body: bytes) -> Reply:
+        from .api_models import ScanOutputBody
+
+        parsed: ScanOutputBody = parse_body(body, ScanOutputBody, self.settings)
+        scan = self.pipeline.scan_output(parsed.output, canary=parsed.canary)
+        return Reply(200, {"success": True, **scan.to_dict(), "redacted_output": scan.redacted})
+
+    # read routes -----------------------------------------------------------
+    def profile(self, user_id: str) -> Reply:
+        from .api_models import USER_ID_PATTERN
+        from .detection._re import compile_re
+        from .reputation import load_profile
+        from .stores.base import USERS
+
+        if not compile_re(USER_ID_PATTERN).search(user_id or ""):
+            raise InputError(ErrorCode.VALIDATION_FAILED, "user_id is not a valid user id")
+        if self.store.read(USERS, user_id, user_id) is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "no profile for this user", status=404)
+        now = time.time()
+        profile = load_profile(self.store, user_id, self.settings.reputation, now)
+        return Reply(200, {"success": True, "profile": profile.to_public(now)})
+
+    def metrics(self, params: dict[str, str]) -> Reply:
+        from .metrics import compute_metrics
+
+        raw = params.get("window_minutes", "60")
+        if not raw.isdigit() or not 1 <= int(raw) <= 10_080:
+            raise InputError(ErrorCode.VALIDATION_FAILED, "window_minutes must be an integer from 1 to 10080")
+        return Reply(200, {"success": True, **compute_metrics(self.store, int(raw))})
+
+    def health(self) -> Reply:
+        from .health import check_health
+
+        report = check_health(self.settings)
+        return Reply(200 if report["status"] != "unhealthy" else 503, report)
+
+    def openapi(self) -> Reply:
+        from .openapi import build_openapi
+
+        return Reply(200, build_openapi())
+
+    # manage routes -----------------------------------------------------------
+    def rules_get(self) -> Reply:
+        engine = self.pipeline.rules
+        self._sync_rules()
+        return Reply(
+            200,
+            {
+                "success": True,
+                "version": engine.version,
+                "custom": [r.to_dict() for r in engine.custom_rules],
+                "builtin": [
+                    {
+                        "id": r.id,
+                        "threat_type": r.threat_type.value,
+                        "severity": r.severity.value,
+                        "description": r.description,
+                    }
+                    for r in engine.snapshot.rules
+                    if r.source == "builtin"
+                ],
+            },
+        )
+
+    def rules_put(self, body: bytes) -> Reply:
+        from .api_models import RulesBody
+        from .custom_rules import replace_rules
+
+        parsed: RulesBody = parse_body(body, RulesBody, self.settings)
+        version = replace_rules(self.store, self.pipeline.rules, parsed.rules)
+        return Reply(200, {"success": True, "version": version, "count": len(parsed.rules)})
+
+    def rules_post(self, body: bytes) -> Reply:
+        from .custom_rules import CustomRuleSpec, upsert_rule
+
+        spec: CustomRuleSpec = parse_body(body, CustomRuleSpec, self.settings)
+        version = upsert_rule(self.store, self.pipeline.rules, spec)
+        return Reply(201, {"success": True, "version": version, "id": spec.id})
+
+    def rules_delete(self, rule_id: str) -> Reply:
+        from .custom_rules import delete_rule
+
+        if not delete_rule(self.store, self.pipeline.rules, rule_id):
+            raise ServiceError(ErrorCode.NOT_FOUND, "no custom rule with this id", status=404)
+        return Reply(200, {"success": True, "deleted": rule_id})
+
+    def allowlist_get(self) -> Reply:
+        self._sync_rules()
+        return Reply(200, {"success": True, "entries": list(self.pipeline.rules.allowlist)})
+
+    def allowlist_put(self, body: bytes) -> Reply:
+        from .api_models import AllowlistBody
+        from .custom_rules import replace_allowlist
+
+        parsed: AllowlistBody = parse_body(body, AllowlistBody, self.settings)
+        version = replace_allowlist(self.store, self.pipeline.rules, parsed.entries)
+        return Reply(200, {"success": True, "version": version, "count": len(parsed.entries)})
+
+    def unblock(self, user_id: str) -> Reply:
+        from .reputation import unblock
+
+        profile = unblock(self.store, user_id, self.settings.reputation, time.time())
+        if profile is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, "no profile for this user", status=404)
+        return Reply(200, {"success": True, "profile": profile.to_public(time.time())})
+
+    # graph view ------------------------------------------------------------
+    def graph(self, kind: str, ident: str | None, params: dict[str, str]) -> Reply:
+        from .graph import views
+
+        return Reply(200, {"success": True, **views.view(self.store, kind, ident, params)})
+
+    # queue and timer stages --------------------------------------------------
+    def graph_update(self, body: str, message_id: str, dequeue_count: int) -> dict[str, Any]:
+        """Process one queue message; raises so the host retries / poisons it."""
+        from . import telemetry
+        from .graph.update import process_message
+
+        try:
+            raw = json.loads(body)
+        except json.JSONDecodeError:
+            telemetry.record_graph_update("rejected")
+            raise InputError(ErrorCode.BAD_JSON, "graph-update message is not valid JSON") from None
+        try:
+            result = process_message(self.store, self.settings, raw, message_id)
+        except ValidationError as exc:
+            telemetry.record_graph_update("rejected")
+            raise InputError(
+                ErrorCode.VALIDATION_FAILED,
+                "graph-update message failed validation",
+                details={"errors": _validation_details(exc)},
+            ) from None
+        telemetry.record_graph_update(result.outcome)
+        return {
+            "outcome": result.outcome,
+            "campaign_id": result.campaign_id,
+            "near_duplicates": len(result.near_duplicates),
+            "dequeue_count": dequeue_count,
+        }
+
+    def reputation_decay(self) -> dict[str, Any]:
+        from .decay import run_decay
+
+        return run_decay(self.store, self.settings).to_dict()
+
+
+class _RateLimited(ServiceError):
+    def __init__(self, headers: dict[str, str], reset_epoch: int) -> None:
+        retry = max(1, int(reset_epoch - time.time()))
+        super().__init__(ErrorCode.RATE_LIMITED, f"rate limit exceeded; retry in {retry} s", status=429)
+        self.headers = {**headers, "Retry-After": str(retry)}
+
+
+_service: Service | None = None
+_lock = threading.Lock()
+
+
+def get_service() -> Service:
+    global _service
+    if _service is None:
+        with _lock:
+            if _service is None:
+                _service = Service()
+    return _service
+
+
+def set_service(service: Service | None) -> None:
+    global _service
+    with _lock:
+        _service = service

@@ -1,0 +1,1 @@
+"""Apps the dev host must refuse, each with a clear message."""

@@ -1,0 +1,142 @@
+"""infra/deploy.sh: syntax, argument checks and a dry run that calls nothing in Azure.
+
+The dry run prints the ``az`` commands and builds the real package, so the test can
+check the subscription-scope deployment, the parameters file, the Flex publish command
+and that only the app goes into the package.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "infra" / "deploy.sh"
+BASH = shutil.which("bash") or "/bin/bash"
+
+
+def run(
+    *args: str, app_root: Path | None = None, email: str | None = "ops@example.com"
+) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "APIM_PUBLISHER_EMAIL"}
+    # No az on PATH: a dry run must not need (or call) the Azure CLI.
+    env["PATH"] = os.pathsep.join(p for p in ("/usr/bin", "/bin") if Path(p).is_dir())
+    if email is not None:
+        env["APIM_PUBLISHER_EMAIL"] = email
+    if app_root is not None:
+        env["PSS_DEPLOY_APP_ROOT"] = str(app_root)
+    return subprocess.run(
+        [str(BASH), str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def app_root(tmp_path: Path) -> Path:
+    """A tiny app tree with the files that must and must not be packaged."""
+    for name in ("function_app.py", "host.json", "requirements.txt"):
+        (tmp_path / name).write_text("x\n")
+    for rel in (
+        "functions/analyze.py",
+        "shared/__init__.py",
+        "shared/detection/rules.py",
+        "shared/detection/model/weights.json",
+        "shared/__pycache__/rules.cpython-311.pyc",
+        "tests/test_something.py",
+        "infra/dev_host.py",
+        "bicep/main.bicep",
+        ".data/pss.sqlite3",
+        "local.settings.json",
+    ):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+    return tmp_path
+
+
+def test_bash_syntax() -> None:
+    proc = subprocess.run([str(BASH), "-n", str(SCRIPT)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_script_is_executable() -> None:
+    assert os.access(SCRIPT, os.X_OK)
+
+
+def test_dry_run_deploys_at_subscription_scope_and_publishes_to_flex(app_root: Path) -> None:
+    proc = run("dev", "--dry-run", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    commands = [line for line in proc.stdout.splitlines() if line.startswith("DRY-RUN: az ")]
+    deploy = next(c for c in commands if " deployment sub create " in c)
+    assert f"--template-file {ROOT / 'bicep' / 'main.bicep'}" in deploy
+    assert f"--parameters @{ROOT / 'bicep' / 'parameters' / 'dev.parameters.json'}" in deploy
+    assert "apimPublisherEmail=ops@example.com" in deploy
+    assert "--location swedencentral" in deploy
+    publish = next(c for c in commands if " functionapp deployment source config-zip " in c)
+    assert "--build-remote true" in publish
+    assert "--resource-group rg-pss-dev" in publish
+    # The HMAC key travels in a private parameters file, never on the command line.
+    assert "hmacKey=" not in deploy
+    assert "hmac.parameters.json" in deploy
+
+
+def test_package_holds_only_the_app(app_root: Path) -> None:
+    proc = run("dev", "--dry-run", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    packaged = sorted(
+        line.removeprefix("PACKAGE: ") for line in proc.stdout.splitlines() if line.startswith("PACKAGE: ")
+    )
+    assert packaged == [
+        "function_app.py",
+        "functions/analyze.py",
+        "host.json",
+        "requirements.txt",
+        "shared/__init__.py",
+        "shared/detection/model/weights.json",
+        "shared/detection/rules.py",
+    ]
+
+
+def test_location_override(app_root: Path) -> None:
+    proc = run("prod", "--dry-run", "--location", "westeurope", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    deploy = next(line for line in proc.stdout.splitlines() if "deployment sub create" in line)
+    assert "--location westeurope" in deploy and "location=westeurope" in deploy
+    assert "prod.parameters.json" in deploy
+
+
+def test_missing_app_files_fail_clearly(tmp_path: Path) -> None:
+    proc = run("dev", "--dry-run", app_root=tmp_path)
+    assert proc.returncode != 0
+    assert "function_app.py" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "email", "message"),
+    [
+        ((), "ops@example.com", "usage"),
+        (("staging", "--dry-run"), "ops@example.com", "no parameters file"),
+        (("Dev!", "--dry-run"), "ops@example.com", "lowercase"),
+        (("dev", "--dry-run"), None, "APIM_PUBLISHER_EMAIL"),
+        (("dev", "--bogus"), "ops@example.com", "unknown option"),
+    ],
+)
+def test_bad_arguments_are_refused(args: tuple[str, ...], email: str | None, message: str) -> None:
+    proc = run(*args, email=email)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+
+
+def test_package_is_a_zip_with_host_json_at_the_root(app_root: Path, tmp_path: Path) -> None:
+    target = tmp_path / "app.zip"
+    proc = run("dev", "--dry-run", "--package-out", str(target), app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(target) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+    assert "host.json" in names and "function_app.py" in names
+    assert not any(name.startswith(("tests/", "infra/", "bicep/")) or "__pycache__" in name for name in names)
