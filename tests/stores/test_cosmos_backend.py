@@ -1,0 +1,156 @@
+"""Cosmos-only behaviour: schema creation, outages, throttling.
+
+Everything runs the real ``azure-cosmos`` SDK against the local Cosmos-protocol
+server. Throttling cannot be produced by that server, so a small proxy in front of it
+answers 429 on demand (``_throttle_proxy.py``) and forwards everything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from _throttle_proxy import ThrottleProxy
+from conftest import cosmos_settings, drop_database
+
+from infra.emulators import CosmosEmulator
+from shared.errors import DependencyError, ErrorCode
+from shared.stores import ATTACKS, CONTAINERS, PARTITION_KEYS, USERS, Throttled
+from shared.stores.cosmos import CosmosStore, get_client
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def emu(cosmos_server: CosmosEmulator) -> CosmosEmulator:
+    if not cosmos_server.running:
+        cosmos_server.start()
+    return cosmos_server
+
+
+@pytest.fixture
+def cosmos(emu: CosmosEmulator) -> Iterator[CosmosStore]:
+    store = CosmosStore(cosmos_settings(emu), embedding_dimensions=64)
+    yield store
+    drop_database(store)
+
+
+def test_containers_are_created_with_partition_keys_ttl_and_vector_policy(cosmos: CosmosStore) -> None:
+    cosmos.ping()
+    for name in CONTAINERS:
+        props = cosmos._proxy(name).read()
+        assert props["partitionKey"]["paths"] == ["/" + PARTITION_KEYS[name]]
+        assert props["defaultTtl"] == -1
+    attacks = cosmos._proxy(ATTACKS).read()
+    (embedding,) = attacks["vectorEmbeddingPolicy"]["vectorEmbeddings"]
+    assert embedding == {
+        "path": "/embedding",
+        "dataType": "float32",
+        "distanceFunction": "cosine",
+        "dimensions": 64,
+    }
+    assert attacks["indexingPolicy"]["vectorIndexes"] == [{"path": "/embedding", "type": "quantizedFlat"}]
+    assert {"path": "/embedding/*"} in attacks["indexingPolicy"]["excludedPaths"]
+
+
+def test_construction_does_no_network_io() -> None:
+    settings = cosmos_settings_unreachable()
+    started = time.perf_counter()
+    store = CosmosStore(settings)
+    assert time.perf_counter() - started < 0.05
+    with pytest.raises(DependencyError):
+        store.ping()
+
+
+def cosmos_settings_unreachable():  # type: ignore[no-untyped-def]
+    from infra.emulators import COSMOS_DEV_KEY, free_port
+    from shared.config import StoreSettings
+
+    return StoreSettings(
+        backend="cosmos",
+        cosmos_endpoint=f"https://localhost:{free_port()}/",
+        cosmos_key=COSMOS_DEV_KEY,
+        cosmos_verify_tls=False,
+        cosmos_max_retries=0,
+    )
+
+
+def test_ping_and_operations_fail_cleanly_while_the_server_is_down(emu: CosmosEmulator) -> None:
+    store = CosmosStore(cosmos_settings(emu))
+    try:
+        store.ping()
+        store.create(USERS, {"id": "a", "user_id": "u", "v": 1})
+        emu.stop()
+        started = time.perf_counter()
+        with pytest.raises(DependencyError) as info:
+            store.ping()
+        assert time.perf_counter() - started < 15
+        assert info.value.code == ErrorCode.DEPENDENCY_UNAVAILABLE and info.value.status == 503
+        assert info.value.details == {"dependency": "cosmos"}
+        with pytest.raises(DependencyError):  # an outage is never reported as "not found"
+            store.read(USERS, "u", "a")
+        with pytest.raises(DependencyError):
+            store.create(USERS, {"id": "b", "user_id": "u"})
+        emu.start()  # same port; the local server starts empty
+        store.ping()  # reachable again, and the schema is rebuilt
+        store.create(USERS, {"id": "c", "user_id": "u", "v": 3})
+        assert store.read(USERS, "u", "c")["v"] == 3  # type: ignore[index]
+    finally:
+        if not emu.running:
+            emu.start()
+        drop_database(store)
+
+
+@pytest.fixture
+def proxy(emu: CosmosEmulator) -> Iterator[ThrottleProxy]:
+    px = ThrottleProxy(emu.port).start()
+    yield px
+    px.stop()
+
+
+def throttled_store(emu: CosmosEmulator, proxy: ThrottleProxy, retries: int) -> CosmosStore:
+    settings = cosmos_settings(emu, cosmos_endpoint=proxy.endpoint, cosmos_max_retries=retries)
+    # The local server advertises its own address; stay on the proxy's.
+    return CosmosStore(settings, client_options={"enable_endpoint_discovery": False})
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_throttling_beyond_the_retry_budget_raises_throttled(
+    emu: CosmosEmulator, proxy: ThrottleProxy, retries: int
+) -> None:
+    store = throttled_store(emu, proxy, retries)
+    try:
+        store.ping()
+        proxy.doc_requests, proxy.throttle_docs = 0, 1_000
+        with pytest.raises(Throttled) as info:
+            store.create(USERS, {"id": "a", "user_id": "u"})
+        assert proxy.doc_requests == retries + 1  # the SDK retried exactly as configured
+        err = info.value
+        assert err.status == 503 and err.code == ErrorCode.OVERLOADED
+        assert err.details == {"dependency": "cosmos", "retry_after_ms": 5}
+        proxy.throttle_docs = 0
+        assert store.read(USERS, "u", "a") is None  # nothing was written
+    finally:
+        proxy.throttle_docs = 0
+        drop_database(store)
+
+
+def test_throttling_within_the_retry_budget_is_invisible(emu: CosmosEmulator, proxy: ThrottleProxy) -> None:
+    store = throttled_store(emu, proxy, retries=3)
+    try:
+        store.ping()
+        proxy.doc_requests, proxy.throttle_docs = 0, 3
+        store.create(USERS, {"id": "a", "user_id": "u", "v": 1})
+        assert proxy.throttled == 3 and proxy.doc_requests == 4
+        assert store.read(USERS, "u", "a")["v"] == 1  # type: ignore[index]
+    finally:
+        drop_database(store)
+
+
+def test_one_client_per_connection_settings(emu: CosmosEmulator) -> None:
+    a = cosmos_settings(emu)
+    b = cosmos_settings(emu)  # another database on the same account
+    assert get_client(a) is get_client(b)
+    assert CosmosStore(a).client is CosmosStore(b).client
+    assert get_client(cosmos_settings(emu, cosmos_max_retries=1)) is not get_client(a)
