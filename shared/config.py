@@ -126,6 +126,21 @@ class SemanticSettings(_Group):
     max_retries: int = Field(2, ge=0, le=10)
 
 
+class SanitizeSettings(_Group):
+    """Which sanitizer strategies run on prompts (``shared/sanitize``)."""
+
+    kinds: tuple[Literal["html", "sql", "secrets", "urls", "pii", "profanity"], ...] = (
+        "html",
+        "sql",
+        "secrets",
+        "urls",
+        "pii",
+        "profanity",
+    )
+    url_allowlist: tuple[str, ...] = ()
+    profanity_words: tuple[str, ...] = ()
+
+
 class PrivacySettings(_Group):
     store_prompt_text: bool = False
     consent: bool = False  # the operator attests users consented to text retention
@@ -213,6 +228,7 @@ class Settings(BaseSettings):
     classifier: ClassifierSettings = ClassifierSettings()
     similarity: SimilaritySettings = SimilaritySettings()
     semantic: SemanticSettings = SemanticSettings()
+    sanitize: SanitizeSettings = SanitizeSettings()
     privacy: PrivacySettings = PrivacySettings()
     reputation: ReputationSettings = ReputationSettings()
     graph: GraphSettings = GraphSettings()

@@ -178,7 +178,7 @@ class Pipeline:
             )
         embed, index = _local_embedding(settings)
         seed_from_rules(index, embed, engine.snapshot.rules)
-        from .sanitize import get_sanitizer
+        from .sanitize import build_sanitizer
 
         graph_lookup = None
         if store is not None:
@@ -189,7 +189,9 @@ class Pipeline:
         return cls(
             settings,
             detector=detector,
-            sanitizer=get_sanitizer(),
+            sanitizer=build_sanitizer(
+                list(settings.sanitize.kinds), settings.sanitize.url_allowlist, settings.sanitize.profanity_words
+            ),
             store=store,
             embed=embed,
             graph_lookup=graph_lookup,
