@@ -206,7 +206,11 @@ class LocalSource:
         local_settings_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self._env = env if env is not None else os.environ
-        self._path = Path(local_settings_path) if local_settings_path else _find_local_settings()
+        # An explicit ``env`` means explicit sources: no file is discovered behind it.
+        if local_settings_path:
+            self._path: Path | None = Path(local_settings_path)
+        else:
+            self._path = None if env is not None else _find_local_settings()
         self._values: dict[str, str] = {}
         self._stamp: tuple[float, int] | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,29 @@ def store(settings: Settings) -> Iterator[SqliteStore]:
     s = SqliteStore(settings.store.sqlite_path)
     yield s
     s.close()
+
+
+@pytest.fixture
+def make_service(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Build a service with setting overrides (e.g. a low rate limit), installed as the singletons."""
+    stores: list[SqliteStore] = []
+
+    def build(**overrides: object) -> Service:
+        settings = app_settings(tmp_path, **overrides)
+        store = SqliteStore(settings.store.sqlite_path)
+        stores.append(store)
+        set_store(store)
+        set_pipeline(Pipeline.build(settings, store=store))
+        svc = Service(settings)
+        set_service(svc)
+        return svc
+
+    yield build
+    set_service(None)
+    set_pipeline(None)
+    set_store(None)
+    for s in stores:
+        s.close()
 
 
 @pytest.fixture

@@ -108,10 +108,8 @@ def test_oversized_body_is_refused_before_parsing(service: Service) -> None:
     assert reply.status == 413 and reply.body["error"]["code"] == "body_too_large"
 
 
-def test_rate_limit_headers_and_429(tmp_path) -> None:
-    from tests_app_support import build_service
-
-    svc = build_service(tmp_path, limits={"rate_limit_per_minute": 3})
+def test_rate_limit_headers_and_429(make_service) -> None:
+    svc = make_service(limits={"rate_limit_per_minute": 3})
     statuses = [call(svc, "analyze", body({"user_id": "rl", "prompt": BENIGN})) for _ in range(4)]
     assert [r.status for r in statuses] == [200, 200, 200, 429]
     assert [r.headers["X-RateLimit-Remaining"] for r in statuses[:3]] == ["2", "1", "0"]

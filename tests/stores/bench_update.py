@@ -20,7 +20,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
-from conftest import cosmos_settings, drop_database, start_cosmos_keepalive  # noqa: E402
+from stores_support import cosmos_settings, drop_database, start_cosmos_keepalive  # noqa: E402
 
 from infra.emulators import start_cosmos  # noqa: E402
 from shared.stores import USERS, Store  # noqa: E402

@@ -351,9 +351,7 @@ def test_paging_is_exact_for_every_page_size(store: Store, descending: bool) -> 
     for size in (1, 2, 3, 5, 8, 13, 57):
         token, got, longest = None, [], 0
         while True:
-            page = store.query(
-                AUDIT, order_by=OrderBy("value", descending=descending), limit=size, continuation=token
-            )
+            page = store.query(AUDIT, order_by=OrderBy("value", descending=descending), limit=size, continuation=token)
             assert len(page.items) <= size
             got.extend(page.items)
             token = page.continuation

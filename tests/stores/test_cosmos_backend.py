@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from _throttle_proxy import ThrottleProxy
-from conftest import cosmos_settings, drop_database
+from stores_support import cosmos_settings, drop_database
 
 from infra.emulators import CosmosEmulator
 from shared.errors import DependencyError, ErrorCode

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, drop_database
+from stores_support import ROOT, drop_database
 
 from infra.emulators import CosmosEmulator
 from shared.config import load_settings, set_settings
@@ -28,9 +28,7 @@ def test_importing_the_package_loads_no_backend() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_get_store_builds_the_configured_backend_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_get_store_builds_the_configured_backend_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "deep" / "pss.sqlite3"
     monkeypatch.setenv("PSS_STORE__SQLITE_PATH", str(path))
     set_settings(load_settings())

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import ROOT
+from stores_support import ROOT
 
 from shared.stores import AUDIT, USERS
 from shared.stores.sqlite import SqliteStore
