@@ -165,3 +165,29 @@ def start_azurite(port: int | None = None, workdir: Path | None = None) -> Azuri
         cwd=cwd,
     )
     return emu.start()  # type: ignore[return-value]
+
+
+def main() -> None:
+    """``python -m infra.emulators``: start both peers and print the settings that use them."""
+    import signal
+
+    cosmos = start_cosmos()
+    azurite = start_azurite()
+    print("# Local Azure peers are running. In another shell:")
+    print("export PSS_STORE__BACKEND=cosmos")
+    print(f"export PSS_STORE__COSMOS_ENDPOINT={cosmos.endpoint}")
+    print(f"export PSS_STORE__COSMOS_KEY='{cosmos.key}'")
+    print("export PSS_STORE__COSMOS_VERIFY_TLS=false")
+    print(f"export AzureWebJobsStorage='{azurite.connection_string}'")
+    print("make run   # Ctrl-C here stops the peers", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cosmos.stop()
+        azurite.stop()
+
+
+if __name__ == "__main__":
+    main()

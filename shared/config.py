@@ -103,6 +103,8 @@ class SimilaritySettings(_Group):
     default_metric: Literal["cosine", "jaccard", "levenshtein", "embedding"] = "cosine"
     default_threshold: float = Field(0.8, ge=0.0, le=1.0)
     known_attack_threshold: float = Field(0.82, ge=0.0, le=1.0)
+    index_backend: Literal["local", "cosmos"] = "local"  # cosmos = Cosmos DB vector search
+    index_sync_seconds: float = Field(60.0, ge=0.0, le=86_400.0)
     index_max_vectors: int = Field(50_000, ge=0, le=5_000_000)
     index_max_bytes: int = Field(128 * 1024 * 1024, ge=0)
 

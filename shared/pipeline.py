@@ -36,7 +36,7 @@ from .detection.rules import RuleEngine
 from .detection.scoring import Calibration
 from .detection.similarity import METRICS, all_scores
 from .detection.validate import validate_text
-from .errors import ErrorCode, InputError
+from .errors import ErrorCode, InputError, ServiceError
 from .findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, Severity
 
 if TYPE_CHECKING:
@@ -148,6 +148,11 @@ class Pipeline:
             workers=max(4, settings.limits.max_concurrent_analyses),
         )
         self._slots = threading.BoundedSemaphore(settings.limits.max_concurrent_analyses)
+        self.attack_sync = None
+        if store is not None and detector.index is not None:
+            from .detection.known_attacks import AttackSync
+
+            self.attack_sync = AttackSync(store, detector.index, settings.similarity.index_sync_seconds)
 
     # ---------------------------------------------------------------- build
     @classmethod
@@ -176,8 +181,14 @@ class Pipeline:
             calibration = Calibration.from_thresholds(
                 {level: classifier.threshold(level) for level in ("low", "medium", "high", "paranoid")}
             )
-        embed, index = _local_embedding(settings)
-        seed_from_rules(index, embed, engine.snapshot.rules)
+        embed, local_index = _local_embedding(settings)
+        seed_from_rules(local_index, embed, engine.snapshot.rules)
+        index: KnownAttackIndex = local_index
+        if settings.similarity.index_backend == "cosmos" and store is not None and hasattr(store, "_proxy"):
+            from .detection.known_attacks import CosmosVectorIndex, FallbackIndex
+            from .stores.base import ATTACKS
+
+            index = FallbackIndex(CosmosVectorIndex(store._proxy(ATTACKS), local_index.dims), local_index)
         from .sanitize import build_sanitizer
 
         graph_lookup = None
@@ -256,6 +267,11 @@ class Pipeline:
         now = time.time() if now is None else now
         self._validate(req)
         stages: dict[str, float] = {}
+        if self.attack_sync is not None:
+            try:
+                self.attack_sync.maybe_sync()
+            except ServiceError:
+                log.warning("known-attack sync skipped: store unavailable")
 
         t = time.perf_counter()
         detection = self.detector.detect(req.prompt)
@@ -319,6 +335,9 @@ class Pipeline:
                 degraded.append(problem)
             stages["llm"] = (time.perf_counter() - t) * 1e3
         degraded.extend(f"agent:{a.agent}:{a.status}" for a in agent_findings if a.status != "ok")
+        index_problem = getattr(self.detector.index, "degraded", None)
+        if index_problem:
+            degraded.append("similarity:vector_search_unavailable")
 
         prompt_id = uuid.uuid4().hex
         result = AnalysisResult(

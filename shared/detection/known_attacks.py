@@ -18,6 +18,7 @@ Two implementations of one interface:
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 Embed = Callable[[str], np.ndarray]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,79 @@ class CosmosVectorIndex:
             Neighbour(str(r["id"]), float(max(0.0, min(1.0, r.get("similarity", 0.0)))), r.get("meta") or {})
             for r in rows
         ]
+
+
+class FallbackIndex:
+    """A remote index (Cosmos vector search) with an in-process index behind it.
+
+    Additions go to both. Queries go to the remote index; when it fails (service
+    unavailable, or a server without vector search such as the local emulator), the
+    local index answers and :attr:`degraded` says so until the remote one recovers.
+    """
+
+    def __init__(self, remote: KnownAttackIndex, local: LocalIndex) -> None:
+        self.remote = remote
+        self.local = local
+        self.dims = local.dims
+        self.degraded: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    def add(self, attack_id: str, vector: np.ndarray, meta: dict[str, Any] | None = None) -> None:
+        self.local.add(attack_id, vector, meta)
+        try:
+            self.remote.add(attack_id, vector, meta)
+        except Exception as exc:  # the local copy keeps the entry; the sync retries later
+            self.degraded = type(exc).__name__
+
+    def query(self, vector: np.ndarray, k: int = 3) -> list[Neighbour]:
+        try:
+            found = self.remote.query(vector, k)
+        except Exception as exc:
+            if self.degraded is None:
+                log.warning("vector search unavailable (%s); using the in-process index", type(exc).__name__)
+            self.degraded = type(exc).__name__
+            return self.local.query(vector, k)
+        self.degraded = None
+        return found
+
+
+class AttackSync:
+    """Pulls confirmed attacks written by the graph stage into an index, incrementally."""
+
+    def __init__(self, store: Any, index: KnownAttackIndex, interval: float = 60.0) -> None:
+        self.store = store
+        self.index = index
+        self.interval = interval
+        self.watermark = 0.0
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def maybe_sync(self, force: bool = False) -> int:
+        import time
+
+        from ..stores.base import ATTACKS, Filter, OrderBy
+
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return 0
+        if not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            self._last = now
+            added = 0
+            for doc in self.store.query_all(
+                ATTACKS, where=(Filter("at", ">", self.watermark),), order_by=OrderBy("at"), max_items=5_000
+            ):
+                embedding = doc.get("embedding")
+                if isinstance(embedding, list) and len(embedding) == self.index.dims:
+                    self.index.add(doc["id"], np.asarray(embedding, dtype=np.float32), doc.get("meta") or {})
+                    added += 1
+                self.watermark = max(self.watermark, float(doc.get("at", 0.0)))
+            return added
+        finally:
+            self._lock.release()
 
 
 def _unit(vector: np.ndarray | Sequence[float], dims: int) -> np.ndarray:
