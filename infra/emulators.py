@@ -39,9 +39,7 @@ def ensure_node_modules() -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is required for the local emulators (install Node.js 18+)")
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INFRA, check=True
-    )
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INFRA, check=True)
 
 
 def free_port() -> int:
