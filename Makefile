@@ -39,11 +39,11 @@ test-fast: setup
 
 ## Benchmarks: latency percentiles, throughput, cold start, detection quality (prints figures).
 bench: setup
-	$(PY) -m tests.bench.run
+	$(PY) tests/bench/run.py
 
 ## Longer load and fault runs (not part of CI).
 soak: setup
-	$(PY) -m tests.bench.run --soak
+	$(PY) tests/bench/run.py --soak
 
 lint: setup
 	$(PY) -m ruff check .

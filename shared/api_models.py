@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 
 from .custom_rules import CustomRuleSpec
 
@@ -63,6 +63,17 @@ class ScanOutputBody(_Strict):
 
     output: str
     canary: str | None = Field(default=None, max_length=256)
+
+    @field_validator("canary")
+    @classmethod
+    def _detectable(cls, value: str | None) -> str | None:
+        """A canary with fewer than 12 letters/digits cannot be told from chance: refuse it
+        here (400 validation_failed) rather than fail inside the scan."""
+        if value:
+            from .llm.canary import _core
+
+            _core(value)  # raises ValueError("canary too short to detect reliably")
+        return value
 
 
 class RulesBody(_Strict):

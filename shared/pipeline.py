@@ -291,7 +291,8 @@ class Pipeline:
         from .secrets import keyed_hash
 
         input_hash = keyed_hash(req.prompt)
-        bands = signature_bands(detection.normalized.text, self.settings.graph)
+        # Band keys serve the graph (lookup and update); without a store there is no graph.
+        bands = signature_bands(detection.normalized.text, self.settings.graph) if self.store is not None else []
         t = time.perf_counter()
         ctx = AgentContext(
             req.user_id,
@@ -366,7 +367,8 @@ class Pipeline:
             stage_ms=stages,
             degraded=degraded,
         )
-        result.graph_message = self._graph_message(result, detection, bands, now)
+        if self.store is not None:
+            result.graph_message = self._graph_message(result, detection, bands, now)
         result.analysis_ms = (time.perf_counter() - started) * 1e3
         if record and self.store is not None:
             t = time.perf_counter()
@@ -425,7 +427,9 @@ class Pipeline:
     def _graph_message(
         self, result: AnalysisResult, detection: Detection, bands: list[str], now: float
     ) -> dict[str, Any]:
-        vector = self.embed(detection.normalized.text) if self.embed is not None else None
+        import numpy as np
+
+        vector = detection.embedding
         return {
             "version": GRAPH_MESSAGE_VERSION,
             "request_id": result.request_id,
@@ -440,7 +444,7 @@ class Pipeline:
             "threats": sorted({f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS}),
             "rule_ids": sorted({f.rule_id for f in result.threats if f.threat_type in ATTACK_THREATS})[:32],
             "bands": bands,
-            "embedding": [round(float(x), 5) for x in vector] if vector is not None else None,
+            "embedding": np.round(vector.astype(np.float64), 5).tolist() if vector is not None else None,
         }
 
 

@@ -86,7 +86,9 @@ def parse_body(body: bytes, model: type[BaseModel], settings: Settings) -> Any:
     if not isinstance(data, dict):
         raise InputError(ErrorCode.BAD_JSON, "request body must be a JSON object")
     try:
-        return model.model_validate(data, strict=False)
+        # No ``strict=`` override here: it would beat the models' own StrictBool/StrictFloat
+        # fields and let ``"forward_to_llm": "yes"`` through as true.
+        return model.model_validate(data)
     except ValidationError as exc:
         raise InputError(
             ErrorCode.VALIDATION_FAILED,
@@ -243,7 +245,7 @@ class Service:
         from .metrics import compute_metrics
 
         raw = params.get("window_minutes", "60")
-        if not raw.isdigit() or not 1 <= int(raw) <= 10_080:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 10_080:
             raise InputError(ErrorCode.VALIDATION_FAILED, "window_minutes must be an integer from 1 to 10080")
         return Reply(200, {"success": True, **compute_metrics(self.store, int(raw))})
 

@@ -62,5 +62,7 @@ class AgentFinding:
 
 class Agent(Protocol):
     name: str
+    #: True when run() does I/O (store reads): then it runs on the pool under its budget.
+    needs_io: bool
 
     def run(self, ctx: AgentContext) -> AgentFinding: ...

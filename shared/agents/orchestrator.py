@@ -1,8 +1,10 @@
 """Runs the agents with time budgets and isolates their failures.
 
-SimilarityAgent and SafetyAgent run concurrently on a shared thread pool, each with
+Agents that do I/O (store reads) run concurrently on a shared thread pool, each with
 ``limits.agent_budget_ms``; whatever does not answer in time is reported as
 ``timeout`` and whatever raises as ``failed`` (the exception is logged, not returned).
+Agents without I/O (no store configured) run inline: a thread hand-off would cost more
+than their work, and they are still isolated from failures.
 The DecisionAgent then decides on what arrived and fails closed on what did not.
 """
 
@@ -56,11 +58,17 @@ class Orchestrator:
         return finding
 
     def run(self, ctx: AgentContext, sanitized: SanitizeResult | None = None) -> tuple[Verdict, list[AgentFinding]]:
-        pool = _executor(self.workers)
-        futures = {agent.name: pool.submit(self._guarded, agent, ctx) for agent in self.agents}
+        pooled = [a for a in self.agents if getattr(a, "needs_io", True)]
+        futures = {}
+        if pooled:
+            pool = _executor(self.workers)
+            futures = {agent.name: pool.submit(self._guarded, agent, ctx) for agent in pooled}
         deadline = time.perf_counter() + self.budget_s
         findings: list[AgentFinding] = []
         for agent in self.agents:
+            if agent.name not in futures:
+                findings.append(self._guarded(agent, ctx))
+                continue
             future = futures[agent.name]
             try:
                 findings.append(future.result(timeout=max(0.0, deadline - time.perf_counter())))

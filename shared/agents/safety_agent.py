@@ -19,6 +19,7 @@ class SafetyAgent:
 
     def __init__(self, store: Store | None = None) -> None:
         self.store = store
+        self.needs_io = store is not None
 
     def run(self, ctx: AgentContext) -> AgentFinding:
         rep_cfg = ctx.settings.reputation

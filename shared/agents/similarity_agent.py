@@ -21,6 +21,7 @@ class SimilarityAgent:
 
     def __init__(self, graph_lookup: GraphLookup | None = None) -> None:
         self.graph_lookup = graph_lookup
+        self.needs_io = graph_lookup is not None
 
     #: Risk weight of a campaign member and of a repeat of an earlier attack.
     CAMPAIGN_WEIGHT = 0.75

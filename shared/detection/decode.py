@@ -288,7 +288,10 @@ def _try_a85(seg: str) -> str | None:
 
 
 def _try_url(seg: str) -> str | None:
-    decoded = urllib.parse.unquote(seg, errors="strict") if "%" in seg else seg
+    try:
+        decoded = urllib.parse.unquote(seg, errors="strict") if "%" in seg else seg
+    except UnicodeDecodeError:  # percent-escapes that are not UTF-8 (e.g. "%94%94"): not text
+        return None
     return decoded if decoded != seg and _printable_ratio(decoded) > 0.9 else None
 
 

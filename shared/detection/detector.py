@@ -46,6 +46,7 @@ class Detection:
     findings: list[Finding] = field(default_factory=list)
     classifier_score: float | None = None
     nearest: Neighbour | None = None
+    embedding: np.ndarray | None = None  # of the normalised text (reused for the graph message)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -161,9 +162,11 @@ class Detector:
                     score = max(score, self.classifier.score(layer.normalized.text))
             det.classifier_score = score
         t4 = time.perf_counter()
-        if self.index is not None and self.embed is not None and len(self.index):
-            neighbours = self.index.query(self.embed(norm.text), k=1)
-            det.nearest = neighbours[0] if neighbours else None
+        if self.embed is not None:
+            det.embedding = self.embed(norm.text)
+            if self.index is not None and len(self.index):
+                neighbours = self.index.query(det.embedding, k=1)
+                det.nearest = neighbours[0] if neighbours else None
         t5 = time.perf_counter()
         det.findings = _dedupe(det.findings)
         det.timings_ms = {

@@ -15,6 +15,7 @@ from ._re import compile_re
 from .decode import english_score
 
 _LONE = frozenset("[]{}()!`^")
+_PUNCT = frozenset("[](){}\\*/^|`~<>=;")
 _GLUED = compile_re(r"[a-z]{3,}[A-Z][a-z]|[A-Z]{3,}[a-z]{3,}|[a-z][A-Z]{2,}[a-z]")
 _WRAPPED = compile_re(r"[A-Za-z]{2,}[\[\](){}\\*/^|`~<>=;]{2,}|[\[\](){}\\*/^|`~<>=;]{2,}[A-Za-z]{2,}")
 _CODE_HINT = compile_re(
@@ -31,9 +32,16 @@ def suffix_score(text: str) -> float:
         return 0.0
     tail = tokens[-TAIL_TOKENS:]
     lone = sum(1 for t in tail if len(t) == 1 and t in _LONE)
-    # Only purely alphabetic tokens count as glued: "c.sbCustId" is an identifier.
-    glued = sum(1 for t in tail if t.strip(".,;:!?\"'").isalpha() and _GLUED.search(t))
-    wrapped = sum(1 for t in tail if _WRAPPED.search(t))
+    # Only purely alphabetic tokens count as glued: "c.sbCustId" is an identifier. Cheap
+    # string tests first; the regexes only see the few tokens that could match.
+    glued = 0
+    wrapped = 0
+    for t in tail:
+        core = t.strip(".,;:!?\"'")
+        if core.isalpha() and not (core.islower() or core.isupper() or core.istitle()) and _GLUED.search(core):
+            glued += 1
+        elif len(t) > 3 and not t.isalnum() and _PUNCT.intersection(t) and _WRAPPED.search(t):
+            wrapped += 1
     repeated_lone = max((tail.count(c) for c in "[!"), default=0)
     return lone + 1.5 * glued + 1.5 * wrapped + (2.0 if repeated_lone >= 4 else 0.0)
 

@@ -1,0 +1,507 @@
+"""``make bench``: every performance and quality figure the project reports, in one run.
+
+Sections (``--only a,b`` to pick; all by default):
+
+* ``core``      latency p50/p95/p99 of the core pipeline (rules, decoding, sanitizers,
+                agents; no classifier) and of the full pipeline at 100 / 1,000 / 10,000
+                characters, and single-core throughput
+* ``redos``     rule-engine time on adversarial inputs at 10,000 and 100,000 characters
+                (the ratio stays near 10 when matching is linear)
+* ``coldstart`` import of the function app, pipeline build (model load) and first analysis,
+                in a fresh process; peak memory
+* ``quality``   detection on ../shared/datasets/dev.jsonl through ../shared/eval/score.py
+                (--cmd) for the keyword baseline, the rules-only engine and the full pipeline
+* ``loso``      leave-one-source-out for the full pipeline (a classifier trained without each
+                source), per source and per category, next to the keyword baseline
+* ``devhost``   analyze requests/s and p50/p95 through the dev host (embedded default)
+* ``graph``     graph-update cost per message with 1k / 10k / 100k stored prompts
+* ``decay``     reputation-decay cost per 10k users away from baseline
+* ``load``      bounded load against the dev host at 1, 8 and 32 concurrent clients
+
+Figures are printed side by side with their targets and written to ``.bench/report.json``.
+Timing is wall-clock on whatever else the machine is doing; run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+DEV = SHARED / "datasets" / "dev.jsonl"
+SCORE = SHARED / "eval" / "score.py"
+OUT = ROOT / ".bench"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("PSS_SECRET_PROMPT_HMAC_KEY", "bench-hmac-key-0123456789abcdef01234567")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(pct(values, 0.5), 3),
+        "p95": round(pct(values, 0.95), 3),
+        "p99": round(pct(values, 0.99), 3),
+        "mean": round(statistics.fmean(values), 3),
+        "n": len(values),
+    }
+
+
+def load_dev() -> list[dict[str, Any]]:
+    with DEV.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def texts_of_length(items: list[dict[str, Any]], length: int, n: int, seed: int = 7) -> list[str]:
+    """Realistic inputs of an exact length: dev texts (attacks and benign) cut or joined."""
+    rng = random.Random(seed)
+    pool = [it["text"] for it in items]
+    out = []
+    for _ in range(n):
+        parts: list[str] = []
+        while sum(map(len, parts)) < length:
+            parts.append(rng.choice(pool))
+        out.append("\n".join(parts)[:length])
+    return out
+
+
+def header(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 74 - len(title)), flush=True)
+
+
+def build_pipeline(classifier: bool) -> Any:
+    from shared.config import load_settings
+    from shared.pipeline import Pipeline
+
+    return Pipeline.build(load_settings(classifier={"enabled": classifier}, limits={"max_input_chars": 200_000}))
+
+
+def time_calls(fn: Callable[[str], Any], texts: list[str], warmup: int = 5) -> list[float]:
+    for t in texts[:warmup]:
+        fn(t)
+    times = []
+    for t in texts:
+        start = time.perf_counter()
+        fn(t)
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def bench_core(report: dict[str, Any], quick: bool) -> None:
+    from shared.pipeline import AnalysisRequest
+
+    header("latency, warm instance: core (rules, decoding, sanitizers, agents) vs full (+ classifier)")
+    items = load_dev()
+    n = {100: 300, 1_000: 300, 10_000: 60} if quick else {100: 1000, 1_000: 1000, 10_000: 200}
+    rows: dict[str, Any] = {}
+    for name, classifier in (("core", False), ("full", True)):
+        try:
+            pipe = build_pipeline(classifier)
+        except Exception as exc:  # e.g. no trained model yet
+            print(f"  {name}: unavailable ({type(exc).__name__}: {exc})")
+            continue
+
+        def one(text: str, pipe: Any = pipe) -> Any:
+            return pipe.analyze(AnalysisRequest("bench", text), record=False)
+
+        # Steady state: a warm instance has seen traffic (RE2 builds its DFA states lazily
+        # and keeps them), so measure after 1,000 other prompts of mixed lengths.
+        for t in texts_of_length(items, 1_000, 600, seed=101) + texts_of_length(items, 10_000, 40, seed=102):
+            one(t)
+
+        for length, count in n.items():
+            times = time_calls(one, texts_of_length(items, length, count))
+            rows[f"{name}@{length}"] = summary_ms(times)
+            s = rows[f"{name}@{length}"]
+            print(
+                f"  {name:4s} {length:>6,} chars  p50 {s['p50']:7.3f} ms  p95 {s['p95']:7.3f} ms  "
+                f"p99 {s['p99']:7.3f} ms  (n={s['n']})"
+            )
+        texts = texts_of_length(items, 1_000, 500 if quick else 2000, seed=11)
+        start = time.perf_counter()
+        for t in texts:
+            one(t)
+        rate = len(texts) / (time.perf_counter() - start)
+        rows[f"{name}_throughput_per_s_1k"] = round(rate, 1)
+        print(f"  {name:4s} throughput at 1,000 chars, one core: {rate:,.0f} prompts/s")
+    # stage breakdown of the full pipeline at 1,000 chars
+    report["latency"] = rows
+    print("  targets: core p95 <= 2 ms @1k; full p95 <= 5 ms @1k and <= 30 ms @10k")
+
+
+def bench_redos(report: dict[str, Any], quick: bool) -> None:
+    from shared.detection.builtin_rules import all_builtin_rules
+    from shared.detection.normalize import normalize
+    from shared.detection.rules import CompiledRules
+
+    header("ReDoS: rule engine on adversarial input, 10,000 vs 100,000 characters")
+    rules = CompiledRules(all_builtin_rules())
+    shapes = {
+        "a-run": lambda n: "a" * n,
+        "quotes": lambda n: "'" * n,
+        "open-tags": lambda n: ("<a " * n)[:n],
+        "override-words": lambda n: ("ignore all your previous " * n)[:n],
+        "sql-ors": lambda n: ("' or '1'='1 " * n)[:n],
+        "nested-brackets": lambda n: ("[(" * n)[:n],
+        "spaces-and-dots": lambda n: (". " * n)[:n],
+        "mixed": lambda n: ("ignore <svg onload= ' or 1=1 -- decode base64 " * n)[:n],
+    }
+    rows = {}
+    reps = 3 if quick else 5
+    for name, make in shapes.items():
+        timings = {}
+        for n in (10_000, 100_000):
+            text = make(n)
+            norm = normalize(text)
+
+            def match(norm: Any = norm) -> Any:
+                return rules.match(norm.text, "text"), rules.match(norm.plain, "plain")
+
+            best = min(_timed(match) for _ in range(reps))
+            timings[n] = best
+        ratio = timings[100_000] / max(timings[10_000], 1e-9)
+        rows[name] = {
+            "ms_10k": round(timings[10_000], 2),
+            "ms_100k": round(timings[100_000], 2),
+            "ratio": round(ratio, 1),
+        }
+        print(f"  {name:16s} 10k {timings[10_000]:8.2f} ms   100k {timings[100_000]:8.2f} ms   ratio {ratio:5.1f}")
+    # the same through the whole pipeline (normalise + decode + rules + sanitize + agents)
+    pipe = build_pipeline(False)
+    from shared.pipeline import AnalysisRequest
+
+    for n in (10_000, 100_000):
+        text = shapes["mixed"](n)
+        t = min(_timed(lambda text=text: pipe.analyze(AnalysisRequest("b", text), record=False)) for _ in range(2))
+        rows[f"pipeline_mixed_{n}"] = round(t, 2)
+    rows["pipeline_ratio"] = round(rows["pipeline_mixed_100000"] / rows["pipeline_mixed_10000"], 1)
+    print(
+        f"  whole pipeline, 'mixed': 10k {rows['pipeline_mixed_10000']:.1f} ms, "
+        f"100k {rows['pipeline_mixed_100000']:.1f} ms, ratio {rows['pipeline_ratio']}"
+    )
+    report["redos"] = rows
+    print("  target: ratio near 10 (linear); a backtracking engine would be ~100 or never finish")
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def bench_coldstart(report: dict[str, Any], quick: bool) -> None:
+    header("cold start (fresh process)")
+    code = (
+        "import time, resource, json, os\n"
+        "t0=time.perf_counter()\n"
+        "import function_app\n"
+        "t1=time.perf_counter()\n"
+        "from shared.pipeline import Pipeline, AnalysisRequest\n"
+        "from shared.config import load_settings\n"
+        "p=Pipeline.build(load_settings())\n"
+        "t2=time.perf_counter()\n"
+        "p.analyze(AnalysisRequest('u','hello there, how are you?'), record=False)\n"
+        "t3=time.perf_counter()\n"
+        "print(json.dumps({'import_app_s':t1-t0,'build_pipeline_s':t2-t1,'first_analysis_s':t3-t2,"
+        "'import_plus_build_s':t2-t0,'max_rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))\n"
+    )
+    runs = []
+    for _ in range(2 if quick else 5):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PSS_GRAPH__QUEUE_NAME": "graph-updates"},
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = {k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]}
+    report["coldstart"] = med
+    print(f"  import function_app  {med['import_app_s']:.3f} s")
+    print(f"  build pipeline (rules, model, index)  {med['build_pipeline_s']:.3f} s")
+    print(f"  import + build  {med['import_plus_build_s']:.3f} s   (target <= 1.5 s)")
+    print(f"  first analysis  {med['first_analysis_s'] * 1e3:.1f} ms   peak RSS {med['max_rss_mb']:.0f} MB")
+
+
+def run_score(args: list[str]) -> dict[str, Any]:
+    out_json = Path(tempfile.mkstemp(suffix=".json")[1])
+    subprocess.run(
+        [sys.executable, str(SCORE), str(DEV), *args, "--json-out", str(out_json)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    data = json.loads(out_json.read_text())
+    out_json.unlink()
+    return data
+
+
+def bench_quality(report: dict[str, Any], quick: bool) -> None:
+    header("detection on dev.jsonl via ../shared/eval/score.py")
+    env_cmd = f"PSS_SECRET_PROMPT_HMAC_KEY={os.environ['PSS_SECRET_PROMPT_HMAC_KEY']} {sys.executable} -m shared scan -"
+    runs = {
+        "keyword baseline": ["--baseline", "keywords"],
+        "rules only": ["--cmd", env_cmd + " --rules-only"],
+        "full pipeline": ["--cmd", env_cmd],
+    }
+    if quick:
+        for args in runs.values():
+            args += ["--limit", "1500"]
+    rows = {}
+    for name, args in runs.items():
+        try:
+            data = run_score(args)
+        except subprocess.CalledProcessError as exc:
+            print(f"  {name}: failed ({exc.stderr.strip()[-200:]})")
+            continue
+        o = data["overall"]
+        rows[name] = {k: o[k] for k in ("recall", "fpr", "precision", "f1", "hard_benign_fpr", "roc_auc")}
+        rows[name]["latency_ms_p95"] = data["latency_ms"]["p95"]
+        rows[name]["per_source"] = {s: {"recall": v["recall"], "fpr": v["fpr"]} for s, v in data["per_source"].items()}
+        rows[name]["per_category"] = {
+            c: {"recall": v["recall"], "fpr": v["fpr"]} for c, v in data["per_category"].items()
+        }
+    print(f"  {'detector':18s} {'recall':>8s} {'FPR':>7s} {'hardFPR':>8s} {'prec':>7s} {'F1':>7s} {'AUC':>6s}")
+    for name, r in rows.items():
+        auc = f"{r['roc_auc']:.3f}" if r["roc_auc"] is not None else "  -  "
+        print(
+            f"  {name:18s} {100 * r['recall']:7.2f}% {100 * r['fpr']:6.2f}% {100 * r['hard_benign_fpr']:7.2f}% "
+            f"{100 * r['precision']:6.2f}% {100 * r['f1']:6.2f}% {auc:>6s}"
+        )
+    if "keyword baseline" in rows:
+        base = rows["keyword baseline"]
+        for name in ("rules only", "full pipeline"):
+            if name in rows:
+                r = rows[name]
+                print(
+                    f"  {name} vs baseline: recall x{r['recall'] / base['recall']:.2f}, "
+                    f"FPR x{r['fpr'] / base['fpr']:.2f}"
+                )
+    report["quality"] = rows
+
+
+def bench_loso(report: dict[str, Any], quick: bool) -> None:
+    header("leave-one-source-out: full pipeline, classifier retrained without each source")
+    try:
+        from infra.training.pipeline_loso import run_pipeline_loso
+    except ImportError as exc:
+        print(f"  unavailable: {exc}")
+        return
+    result = run_pipeline_loso(quick=quick, log=print)
+    report["loso"] = result
+
+
+def bench_devhost(report: dict[str, Any], quick: bool) -> None:
+    header("analyze through the dev host (embedded default: SQLite, in-process queue)")
+    try:
+        from load import run_load  # type: ignore[import-not-found]
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).parent))
+        try:
+            from load import run_load  # type: ignore[import-not-found]
+        except ImportError as exc:
+            print(f"  unavailable: {exc}")
+            return
+    with _dev_host() as host:
+        rows = {}
+        for clients in (1, 8, 32):
+            res = run_load(host.base_url, host.function_key, clients=clients, requests=300 if quick else 1500)
+            rows[clients] = res
+            print(
+                f"  {clients:>2} clients: {res['requests_per_s']:7.1f} req/s  p50 {res['p50_ms']:6.2f} ms  "
+                f"p95 {res['p95_ms']:6.2f} ms  p99 {res['p99_ms']:6.2f} ms  errors {res['errors']}"
+            )
+    report["devhost_load"] = rows
+
+
+class _dev_host:
+    def __enter__(self) -> Any:
+        from infra.devhost import DevHost
+
+        self.tmp = tempfile.mkdtemp(prefix="pss-bench-")
+        self.host = DevHost(
+            "function_app:app",
+            app_root=ROOT,
+            port=0,
+            queue_backend="inprocess",
+            settings_file=False,
+            timers=False,
+            env={
+                "PSS_STORE__SQLITE_PATH": f"{self.tmp}/bench.sqlite3",
+                "PSS_GRAPH__QUEUE_NAME": "graph-updates",
+                "PSS_REPUTATION__DECAY_SCHEDULE": "0 0 0 1 1 *",
+                "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "0",
+            },
+        )
+        self.host.start()
+        return self.host
+
+    def __exit__(self, *exc: object) -> None:
+        self.host.stop()
+
+
+def bench_graph(report: dict[str, Any], quick: bool) -> None:
+    from shared.config import load_settings
+    from shared.graph.lsh import signature_bands
+    from shared.graph.update import process_message
+    from shared.stores.base import GRAPH
+    from shared.stores.sqlite import SqliteStore
+
+    header("graph update cost per message vs stored prompts (must stay flat)")
+    settings = load_settings()
+    items = [it["text"] for it in load_dev()]
+    rng = random.Random(3)
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(f"{tmp}/graph.sqlite3")
+        stored = 0
+        for size in sizes:
+            while stored < size:  # bulk history: prompt nodes and their bucket memberships
+                text = rng.choice(items) + f" #{stored}"
+                bands = signature_bands(text, settings.graph)
+                store.upsert(GRAPH, {"id": f"prompt:h{stored}", "kind": "prompt", "bands": bands, "at": time.time()})
+                for band in bands[:4]:
+                    store.upsert(
+                        GRAPH,
+                        {
+                            "id": f"bucket:{band}",
+                            "kind": "bucket",
+                            "members": [
+                                {
+                                    "prompt_id": f"h{stored}",
+                                    "user_id": "hist",
+                                    "at": time.time(),
+                                    "attack": stored % 2 == 0,
+                                }
+                            ],
+                        },
+                    )
+                stored += 1
+            times = []
+            for i in range(100 if quick else 300):
+                text = rng.choice(items)
+                msg = {
+                    "version": 1,
+                    "request_id": f"r{size}-{i}",
+                    "prompt_id": f"n{size}-{i}",
+                    "user_id": f"u{i % 40}",
+                    "input_hash": f"{size:08x}{i:024x}",
+                    "at": time.time(),
+                    "attack": i % 2 == 0,
+                    "decision": "block",
+                    "risk": 0.95,
+                    "risk_level": "critical",
+                    "threats": ["jailbreak"],
+                    "rule_ids": ["jb.dan"],
+                    "bands": signature_bands(text, settings.graph),
+                    "embedding": None,
+                }
+                start = time.perf_counter()
+                process_message(store, settings, msg, f"m{size}-{i}")
+                times.append((time.perf_counter() - start) * 1e3)
+            rows[size] = summary_ms(times)
+            s = rows[size]
+            print(f"  {size:>7,} stored prompts: p50 {s['p50']:6.2f} ms  p95 {s['p95']:6.2f} ms per message")
+        store.close()
+    first, last = rows[sizes[0]]["p50"], rows[sizes[-1]]["p50"]
+    print(f"  ratio p50 {sizes[-1]:,} / {sizes[0]:,}: {last / first:.2f}  (flat = about 1)")
+    report["graph_update"] = {str(k): v for k, v in rows.items()}
+
+
+def bench_decay(report: dict[str, Any], quick: bool) -> None:
+    from shared.config import load_settings
+    from shared.decay import run_decay
+    from shared.reputation import UserProfile
+    from shared.stores.base import USERS
+    from shared.stores.sqlite import SqliteStore
+
+    header("reputation decay cost per 10k users away from baseline")
+    settings = load_settings()
+    n = 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(f"{tmp}/decay.sqlite3")
+        t0 = time.time() - 3600
+        for i in range(n):
+            p = UserProfile(f"user-{i:06d}", reputation=0.5, last_decay_at=t0, away=True)
+            store.upsert(USERS, p.to_doc())
+        for i in range(n):  # users at baseline: must not cost anything
+            store.upsert(USERS, UserProfile(f"fine-{i:06d}").to_doc())
+        start = time.perf_counter()
+        rep = run_decay(store, settings)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        rep2 = run_decay(store, settings, now=None)
+        second = time.perf_counter() - start
+        store.close()
+    print(f"  first run: {first:.2f} s for {rep.examined:,} away users ({rep.updated:,} updated, {rep.pages} pages)")
+    print(f"  second run: {second:.2f} s ({rep2.updated:,} updated); {n:,} users at baseline never read")
+    report["decay"] = {
+        "users": n,
+        "first_run_s": round(first, 3),
+        "second_run_s": round(second, 3),
+        "examined": rep.examined,
+    }
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any], bool], None]] = {
+    "core": bench_core,
+    "redos": bench_redos,
+    "coldstart": bench_coldstart,
+    "quality": bench_quality,
+    "loso": bench_loso,
+    "devhost": bench_devhost,
+    "graph": bench_graph,
+    "decay": bench_decay,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
+    parser.add_argument("--quick", action="store_true", help="smaller samples")
+    parser.add_argument("--soak", action="store_true", help="longer runs (make soak)")
+    args = parser.parse_args(argv)
+    chosen = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    if not DEV.exists():
+        print(f"note: {DEV} not found; quality sections need ../shared beside the repository")
+    report: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "python": sys.version.split()[0]}
+    for name in chosen:
+        SECTIONS[name](report, args.quick)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    print(f"\nwritten: {OUT / 'report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
