@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from .custom_rules import CustomRuleSpec
 
 USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$"
+#: A canary is a token (``pss-canary-<hex>`` from the service, or the caller's own).
+CANARY_PATTERN = r"^[A-Za-z0-9_-]{12,256}$"
 Metric = Literal["cosine", "jaccard", "levenshtein", "embedding"]
 
 
@@ -37,8 +39,9 @@ class AnalyzeBody(_Strict):
     def _one_prompt(self) -> AnalyzeBody:
         if self.prompt1 is None and self.prompt is None:
             raise ValueError("prompt1 (or its alias prompt) is required")
-        if self.prompt1 is not None and self.prompt is not None and self.prompt1 != self.prompt:
-            raise ValueError("give prompt1 or prompt, not two different values")
+        if self.prompt1 is not None and self.prompt is not None:
+            # One field, not two: "both, if equal" cannot be said in the OpenAPI document.
+            raise ValueError("give prompt1 or its alias prompt, not both")
         return self
 
     @property
@@ -62,7 +65,11 @@ class ScanOutputBody(_Strict):
     """``POST /api/scan-output``: scan an LLM answer before it reaches the user."""
 
     output: str
-    canary: str | None = Field(default=None, max_length=256)
+    canary: str | None = Field(
+        default=None,
+        pattern=CANARY_PATTERN,
+        description="The canary returned by the forwarding call (pss-canary-<hex>), to check for leaks",
+    )
 
     @field_validator("canary")
     @classmethod

@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, inp: T
     p_an.add_argument("--prompt2")
     p_an.add_argument("--metric", choices=["cosine", "jaccard", "levenshtein", "embedding"])
     p_an.add_argument("--record", action="store_true", help="record in the configured store")
+    p_an.add_argument("--rules-only", action="store_true", help="rules engine only (no classifier)")
     p_scan = sub.add_parser("scan", help="JSONL in, JSONL verdicts out (eval/score.py --cmd protocol)")
     p_scan.add_argument("file", help="JSONL file, or - for stdin")
     p_scan.add_argument("--user-id", default="scan")

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from .detection.rules import Rule, RuleEngine
 from .findings import Severity, ThreatType
@@ -36,7 +36,7 @@ class CustomRuleSpec(BaseModel):
     view: Literal["text", "plain"] = "text"
     suppress_if: str | None = Field(default=None, max_length=20_000)
     requires: str | None = Field(default=None, max_length=20_000)
-    window: int = Field(default=80, ge=0, le=2_000)
+    window: StrictInt = Field(default=80, ge=0, le=2_000)  # strict: JSON false is not 0
     examples: list[str] = Field(default_factory=list, max_length=20)
 
     def to_rule(self) -> Rule:

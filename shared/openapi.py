@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .api_models import (
+    USER_ID_PATTERN,
     AllowlistBody,
     AnalyzeBody,
     AnalyzeResponse,
@@ -101,7 +102,73 @@ def _schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
         for name, sub in schema.pop("$defs", {}).items():
             out[name] = sub
         out[model.__name__] = schema
+    _document_runtime_checks(out)
     return out
+
+
+#: Text the service will analyse: not blank (``input_empty``) and without NUL bytes
+#: (``input_null_byte``); see ``shared/detection/validate.py``.
+_ANALYSABLE = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+_NO_NUL = "^[^\\u0000]*$"
+
+
+def _string_branch(prop: dict[str, Any]) -> dict[str, Any]:
+    """The ``type: string`` part of a property (itself, or its branch of ``str | None``)."""
+    for branch in prop.get("anyOf", []):
+        if branch.get("type") == "string":
+            return branch  # type: ignore[no-any-return]
+    return prop
+
+
+def _document_runtime_checks(schemas: dict[str, Any]) -> None:
+    """Say in the document what the service checks at run time, where JSON Schema can say it.
+
+    Found by running schemathesis against the served document: without these, requests
+    the document called valid were refused (400) and the reverse. Limits are the
+    defaults of ``PSS_LIMITS__*``; a deployment that changes them changes the answer, not
+    the document. Not expressible (and so only in the descriptions): the control-character
+    ratio (``input_control_chars``) and RE2 validity of custom rules (``rule_invalid``).
+    """
+    from .config import LimitSettings
+
+    limits = LimitSettings()
+    text = {"minLength": 1, "maxLength": limits.max_input_chars, "pattern": _ANALYSABLE}
+    turn = {"maxLength": limits.max_input_chars, "pattern": _NO_NUL}
+    analyze = schemas["AnalyzeBody"]
+    props = analyze["properties"]
+    for name in ("prompt1", "prompt", "prompt2"):
+        _string_branch(props[name]).update(text)
+    # prompt1 or its alias prompt, as a string (null means absent)
+    given = {name: {"required": [name], "properties": {name: {"type": "string"}}} for name in ("prompt1", "prompt")}
+    analyze["oneOf"] = [
+        {**given["prompt1"], "not": given["prompt"]},
+        {**given["prompt"], "not": given["prompt1"]},
+    ]
+    analyze["description"] += " Exactly one of them is required (null counts as absent)."
+    threshold = props["similarity_threshold"]
+    threshold["anyOf"] = [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}]
+    props["turns"].update({"maxItems": limits.max_turns})
+    props["turns"]["items"].update(turn)
+    batch = schemas["BatchBody"]["properties"]["items"]
+    batch["maxItems"] = limits.max_batch_items
+    # Batch items are validated one by one: a bad item is an error entry in the 200 reply.
+    schemas["BatchItem"]["description"] = "Refused items (empty, too long...) get an error entry in the results."
+    output = schemas["ScanOutputBody"]["properties"]["output"]
+    output.update({"maxLength": limits.max_input_chars * 4, "pattern": _NO_NUL})
+    for name in ("AnalyzeBody", "ScanOutputBody"):
+        schemas[name]["description"] = (
+            schemas[name].get("description", "")
+            + " Text that is mostly control characters is refused (input_control_chars)."
+        ).strip()
+
+
+#: Path parameters: what each route accepts (anything else is a 400 or a 404).
+_PATH_PARAMS: dict[str, dict[str, Any]] = {
+    "user_id": {"type": "string", "pattern": USER_ID_PATTERN},
+    "campaign_id": {"type": "string", "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,200}$"},
+    "node_id": {"type": "string", "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,255}$"},
+    "rule_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{1,63}$"},
+}
 
 
 def build_openapi() -> dict[str, Any]:
@@ -114,7 +181,7 @@ def build_openapi() -> dict[str, Any]:
             "tags": [path.strip("/").split("/")[0]],
         }
         params = [
-            {"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": seg[1:-1], "in": "path", "required": True, "schema": dict(_PATH_PARAMS[seg[1:-1]])}
             for seg in path.split("/")
             if seg.startswith("{")
         ]

@@ -278,7 +278,8 @@ class Pipeline:
         stages.update({f"detect.{k}": v for k, v in detection.timings_ms.items()})
         turn_detection: Detection | None = None
         if req.turns:
-            joined = "\n".join([*req.turns, req.prompt])[-self.settings.limits.max_input_chars * 2 :]
+            # Joined with spaces: an attack split over turns must read as one sentence.
+            joined = " ".join([*req.turns, req.prompt])[-self.settings.limits.max_input_chars * 2 :]
             turn_detection = self.detector.detect(joined)
         prompt2_detection = self.detector.detect(req.prompt2) if req.prompt2 is not None else None
         stages["detect"] = (time.perf_counter() - t) * 1e3

@@ -90,9 +90,13 @@ class Detector:
             )
         return out
 
-    def _layer_findings(self, layer: DecodedLayer) -> list[Finding]:
+    def _layer_findings(self, layer: DecodedLayer, seen: frozenset[str] = frozenset()) -> list[Finding]:
         assert layer.normalized is not None
         inner = self._rule_findings(layer.normalized, f"decoded:{layer.encoding}", layer.span)
+        if layer.speculative:
+            # Blind ROT13 leaves letter-free text ("../../") unchanged: a rule that fires
+            # on both the text and its rotation is not evidence of hidden content.
+            inner = [f for f in inner if f.rule_id not in seen]
         attacks = [f for f in inner if f.threat_type in ATTACK_THREATS]
         out: list[Finding] = list(attacks)
         if attacks:
@@ -152,8 +156,9 @@ class Detector:
                 max_bytes=cfg.decode_max_bytes,
                 max_segments=cfg.decode_max_segments,
             )
+            seen = frozenset(f.rule_id for f in det.findings)
             for layer in det.layers:
-                det.findings.extend(self._layer_findings(layer))
+                det.findings.extend(self._layer_findings(layer, seen))
         t3 = time.perf_counter()
         if self.classifier is not None:
             score = self.classifier.score(norm.text)

@@ -17,7 +17,7 @@ from .decode import english_score
 _LONE = frozenset("[]{}()!`^")
 _PUNCT = frozenset("[](){}\\*/^|`~<>=;")
 _GLUED = compile_re(r"[a-z]{3,}[A-Z][a-z]|[A-Z]{3,}[a-z]{3,}|[a-z][A-Z]{2,}[a-z]")
-_WRAPPED = compile_re(r"[A-Za-z]{2,}[\[\](){}\\*/^|`~<>=;]{2,}|[\[\](){}\\*/^|`~<>=;]{2,}[A-Za-z]{2,}")
+_WRAPPED = compile_re(r"[A-Za-z]{2,}\.?[\[\](){}\\*/^|`~<>=;]{2,}|[\[\](){}\\*/^|`~<>=;!-]{2,}[A-Za-z]{2,}")
 _CODE_HINT = compile_re(
     r"(?m)^\s*(def |class |import |from \S+ import|#include|public |private |function |const |let |var |"
     r"SELECT |WITH |\|.*\|\s*$|```)|(?i)\b(select|insert into|update)\b[^;]{0,400}\b(from|set|values)\b"
@@ -51,13 +51,14 @@ def adversarial_suffix(text: str) -> Finding | None:
     if len(text) < 40 or _CODE_HINT.search(text):
         return None
     score = suffix_score(text)
-    if score < 7.0:
+    if score < 5.0:
         return None
     head = text[: max(40, len(text) // 2)]
     if english_score(head) < 0.12:
         return None  # not a prose request with something appended
     tail_start = len(text) - len(" ".join(text.split()[-TAIL_TOKENS:]))
-    severity = Severity.HIGH if score >= 9.0 else Severity.MEDIUM
+    # On the dev corpus no benign prose scores 5 or more; optimised suffixes mostly score 7+.
+    severity = Severity.HIGH if score >= 7.0 else Severity.MEDIUM
     return Finding(
         ThreatType.JAILBREAK,
         "heur.adversarial_suffix",

@@ -63,6 +63,8 @@ _WS_CODES = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint32)
 # A letter next to a leet character: the only places leet folding can apply. Matching
 # these (rare) seams instead of every word keeps the pass cheap on ordinary text.
 _LEET_SEAM = compile_re(r"[A-Za-z][013457@$|+!]|[013457@$|+][A-Za-z]")
+_EMAIL = compile_re(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_TRAILING_DIGITS = compile_re(r"[A-Za-z]+[0-9]{2,}|[A-Za-z]{4,}[0-9]")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@$!|+")
 _LEET_CHARS = frozenset("013457@$!|+")
 _LEET_TABLE = str.maketrans(
@@ -335,6 +337,19 @@ def _apply_edits(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, np.
     return "".join(parts), index_map
 
 
+_BLACK_FLAG = "\U0001f3f4"
+_TAG_END = "\U000e007f"
+
+
+def _is_flag_sequence(original: str, start: int, chunk: str) -> bool:
+    """Subdivision flags (England, Scotland, Wales...) are a black flag, 2-7 tag letters or
+    digits, and a cancel tag: legitimate emoji, not smuggled text."""
+    if start == 0 or original[start - 1] != _BLACK_FLAG or not chunk.endswith(_TAG_END):
+        return False
+    body = chunk[:-1]
+    return 2 <= len(body) <= 7 and all(0xE0030 <= ord(c) <= 0xE0039 or 0xE0061 <= ord(c) <= 0xE007A for c in body)
+
+
 def _decode_tags(chunk: str) -> str:
     """Tag characters U+E0020..U+E007E mirror printable ASCII."""
     return "".join(chr(ord(c) - 0xE0000) for c in chunk if 0xE0020 <= ord(c) <= 0xE007E)
@@ -362,7 +377,7 @@ def normalize(
             chunk = original[s:e]
             invisible_spans.append((s, e))
             removed += e - s
-            tag_text = _decode_tags(chunk)
+            tag_text = "" if _is_flag_sequence(original, s, chunk) else _decode_tags(chunk)
             if tag_text.strip():
                 hidden.append(HiddenPayload((s, e), tag_text, "unicode_tags"))
             if any(c in _BIDI for c in chunk):
@@ -510,10 +525,15 @@ def _collapse_whitespace(text: str) -> tuple[str, np.ndarray | None]:
 
 
 def _fold_leet(plain: str) -> str:
-    """Fold leet digits/symbols inside words that also contain letters (1:1, same length)."""
+    """Fold leet digits/symbols inside words that also contain letters (1:1, same length).
+
+    Left alone: e-mail addresses, names with a counter or version at the end
+    ("python3", "node18", "abc123"; but "th3" is folded) and words followed by ".digit".
+    """
     seams = [m.start() for m in _LEET_SEAM.finditer(plain)]
     if not seams:
         return plain
+    emails = [m.span() for m in _EMAIL.finditer(plain)] if "@" in plain else []
     chars = list(plain)
     done_until = -1
     for seam in seams:
@@ -531,8 +551,12 @@ def _fold_leet(plain: str) -> str:
         while core_end > start and plain[core_end - 1] in "!|+$@":
             core_end -= 1
         word = plain[start:core_end]
-        if "@" in word and end < len(plain) and plain[end] == "." and word.index("@") > 0:
+        if any(es <= start < ee for es, ee in emails):
             continue  # an e-mail address (name@domain.tld), not "p@ssw0rd"
+        if _TRAILING_DIGITS.fullmatch(word) or (
+            core_end < len(plain) - 1 and plain[core_end] == "." and plain[core_end + 1].isdigit()
+        ):
+            continue  # a name with a version or counter: "python3", "node18", "gpt4.1"
         letters = sum(c.isalpha() for c in word)
         # "h4ck3r" and "p@ssw0rd" fold; "abc123", "v2", "mp3" and hex ids mostly do not.
         if letters < 2 or letters < len(word) / 3 or not any(c in _LEET_CHARS for c in word):

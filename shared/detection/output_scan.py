@@ -99,8 +99,12 @@ def scan_output(
             )
     if issues:
         scan.redacted = sanitizer.sanitize(answer).text
+    # A markdown image in an answer is fetched by the client as soon as it renders: any
+    # image with data in its URL, or active exfiltration/command payload, withholds it.
     scan.withheld = scan.canary_leaked or any(
-        f.severity.rank >= Severity.HIGH.rank and f.rule_id.startswith(("out.ex.", "out.cmd.")) for f in scan.findings
+        f.rule_id.startswith("out.ex.markdown_image")
+        or (f.severity.rank >= Severity.HIGH.rank and f.rule_id.startswith(("out.ex.", "out.cmd.")))
+        for f in scan.findings
     )
     if scan.withheld:
         scan.redacted = ""

@@ -35,6 +35,7 @@ View = Literal["text", "plain"]
 VIEWS: tuple[View, ...] = ("text", "plain")
 SUPPRESS_WINDOW = 80
 _SET_MAX_MEM = 64 << 20
+_ZERO_WIDTH_PROBES = ("a", "a b", " ", "ab1", "\n", "word.")
 _ID = compile_re(r"^[a-z0-9][a-z0-9_.:-]{1,63}$")
 
 
@@ -117,6 +118,14 @@ def compile_checked(pattern: str, *, what: str = "pattern", max_chars: int = 2_0
         raise RuleError(ErrorCode.RULE_INVALID, f"{what} is not valid RE2 syntax: {reason}") from None
     if regex.search("") is not None:
         raise RuleError(ErrorCode.RULE_INVALID, f"{what} matches the empty string, so it would match anything")
+    for probe in _ZERO_WIDTH_PROBES:
+        m = regex.search(probe)
+        if m is not None and m.start() == m.end():
+            raise RuleError(
+                ErrorCode.RULE_INVALID,
+                f"{what} can match the empty string (zero characters, e.g. a bare \\b or ^), "
+                "so it would fire on almost any text",
+            )
     return regex
 
 
@@ -164,19 +173,19 @@ class CompiledRules:
     def match(self, text: str, view: View) -> list[RuleHit]:
         """All rules of ``view`` that match ``text`` (first occurrence each).
 
-        Allowlisted phrases are blanked out (replaced by spaces, so offsets do not
-        move) before matching: known-good text can neither trigger a rule nor lend a
-        word to a match that extends past it.
+        A match that touches an allowlisted phrase does not count: known-good text can
+        neither trigger a rule nor lend a word to a match that extends past it. (We do
+        not blank the phrases out instead: blanks can join text around them into
+        matches the original never had.)
         """
         cv = self._views[view]
         if cv.matcher is None or not text:
             return []
-        if self._allow:
-            text = self._mask_allowed(text)
         indices = cv.matcher.Match(text)
         if not indices:
             return []
         hits: list[RuleHit] = []
+        allowed = self._allowed_spans(text) if self._allow else []
         for i in sorted(indices):
             rule = cv.rules[i]
             regex = cv.regexes[i]
@@ -190,18 +199,11 @@ class CompiledRules:
                         continue
                     if requirement is not None and requirement.search(window) is None:  # type: ignore[attr-defined]
                         continue
+                if any(a_s < e and s < a_e for a_s, a_e in allowed):
+                    continue
                 hits.append(RuleHit(rule, (s, e)))
                 break
         return hits
-
-    def _mask_allowed(self, text: str) -> str:
-        spans = self._allowed_spans(text)
-        if not spans:
-            return text
-        chars = list(text)
-        for start, end in spans:
-            chars[start:end] = " " * (end - start)
-        return "".join(chars)
 
     def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []

@@ -2,7 +2,7 @@
 
 * ``cosine``: cosine of TF-IDF vectors fitted on the pair, with the same conventions
   as scikit-learn's ``TfidfVectorizer`` defaults (lower-case, tokens of two or more
-  word characters, smoothed idf, l2 norm); ``tests/detection/test_similarity.py``
+  word characters, smoothed idf, l2 norm); ``tests/detection/test_detection_similarity.py``
   checks we agree with scikit-learn to 1e-9. We do not import scikit-learn at run
   time: it costs about a second of cold start for a dozen lines of arithmetic.
 * ``jaccard``: |A ∩ B| / |A ∪ B| over the sets of lower-cased words.
@@ -27,7 +27,8 @@ from ._re import compile_re
 Metric = Literal["cosine", "jaccard", "levenshtein", "embedding"]
 METRICS: tuple[Metric, ...] = ("cosine", "jaccard", "levenshtein", "embedding")
 
-_TOKEN = compile_re(r"\w\w+")
+# Unicode letters and digits: RE2's \w is ASCII-only, scikit-learn's (Python's) is not.
+_TOKEN = compile_re(r"[\p{L}\p{N}_]{2,}")
 
 Embedder = Callable[[Sequence[str]], list[np.ndarray]]
 
@@ -40,7 +41,7 @@ def tfidf_cosine(a: str, b: str) -> float:
     """Cosine similarity of TF-IDF vectors fitted on the two documents."""
     ta, tb = Counter(tokens(a)), Counter(tokens(b))
     if not ta or not tb:
-        return 0.0
+        return 1.0 if not ta and not tb and a.strip().lower() == b.strip().lower() else 0.0
     vocab = set(ta) | set(tb)
     n_docs = 2
     idf = {t: math.log((1 + n_docs) / (1 + (t in ta) + (t in tb))) + 1.0 for t in vocab}
@@ -66,6 +67,8 @@ def levenshtein(a: str, b: str) -> float:
 
 
 def embedding_cosine(a: str, b: str, embedder: Embedder | None = None) -> float:
+    if a == b:
+        return 1.0  # identical text, even text too short to have an embedding
     va, vb = (embedder or local_embedder)([a, b])
     na, nb = float(np.linalg.norm(va)), float(np.linalg.norm(vb))
     if not na or not nb:
