@@ -65,5 +65,4 @@ def adversarial_suffix(text: str) -> Finding | None:
         severity,
         f"The prompt ends in an optimiser-style token salad (suffix score {score:.1f})",
         (max(0, tail_start), len(text)),
-        confidence=min(1.0, score / 12.0),
     )
