@@ -37,7 +37,7 @@ from .detection.scoring import Calibration
 from .detection.similarity import METRICS, all_scores
 from .detection.validate import validate_text
 from .errors import ErrorCode, InputError, ServiceError
-from .findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, Severity
+from .findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, Severity, ThreatType
 
 if TYPE_CHECKING:
     import numpy as np
@@ -312,6 +312,10 @@ class Pipeline:
                 detection.classifier_score = max(detection.classifier_score, prompt2_detection.classifier_score)
         verdict, agent_findings = self.orchestrator.run(ctx, sanitized)
         stages["agents"] = (time.perf_counter() - t) * 1e3
+        judge_note = self._maybe_judge(req.prompt, verdict.risk, detection)
+        if judge_note == "attack":  # escalate: decide again with the judge's finding
+            verdict, decision = self.orchestrator.decision.decide(ctx, agent_findings[:-1], sanitized)
+            agent_findings = [*agent_findings[:-1], decision]
 
         scores: dict[str, float] | None = None
         is_similar: bool | None = None
@@ -337,6 +341,8 @@ class Pipeline:
                 degraded.append(problem)
             stages["llm"] = (time.perf_counter() - t) * 1e3
         degraded.extend(f"agent:{a.agent}:{a.status}" for a in agent_findings if a.status != "ok")
+        if judge_note and judge_note.startswith("judge:"):
+            degraded.append(judge_note)
         index_problem = getattr(self.detector.index, "degraded", None)
         if index_problem:
             degraded.append("similarity:vector_search_unavailable")
@@ -382,6 +388,45 @@ class Pipeline:
         return result
 
     # ---------------------------------------------------------------- extras
+    def _maybe_judge(self, prompt: str, risk: float, detection: Detection) -> str | None:
+        """Ask the optional LLM judge about grey-zone prompts only (off by default).
+
+        The judge can only escalate: a verdict of "attack" adds a finding; "benign" never
+        lowers the risk the local detectors found (the judge reads attacker-controlled
+        text and could be talked into it). Returns "attack", a "judge:<error>" note, or None.
+        """
+        sem = self.settings.semantic
+        if not sem.judge_enabled or not sem.judge_low <= risk < sem.judge_high:
+            return None
+        from .llm.judge import is_enabled, judge_result
+
+        if not is_enabled(sem):
+            return "judge:not_configured"
+        outcome = judge_result(prompt)
+        if outcome.verdict is None:
+            if outcome.error_code == "content_filtered":
+                detection.findings.append(
+                    Finding(
+                        ThreatType.PROMPT_INJECTION,
+                        "llm.content_filtered",
+                        Severity.MEDIUM,
+                        "Azure OpenAI's content filter refused to classify the prompt",
+                    )
+                )
+                return "attack"
+            return f"judge:{outcome.error_code or 'no_verdict'}"
+        if not outcome.verdict.attack:
+            return None
+        detection.findings.append(
+            Finding(
+                outcome.verdict.threat_type or ThreatType.PROMPT_INJECTION,
+                "llm.judge",
+                Severity.HIGH if outcome.verdict.confidence >= 0.8 else Severity.MEDIUM,
+                f"The LLM judge rates this an attack (confidence {outcome.verdict.confidence:.2f})",
+            )
+        )
+        return "attack"
+
     def _pair_embedder(self) -> Callable[[Sequence[str]], list[np.ndarray]] | None:
         """Azure OpenAI embeddings when configured, the local embedding otherwise (or on failure)."""
         import numpy as np
