@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .config import Settings, get_settings
-from .errors import DependencyError, ErrorCode, InputError, ServiceError
+from .errors import DependencyError, ErrorCode, InputError, RuleError, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,10 @@ class Service:
             self._rule_sync.maybe_sync()
         except DependencyError:
             log.warning("custom rule sync skipped: store unavailable")
+        except RuleError as exc:
+            # A stored rule set this instance refuses (e.g. the upload-time cost probe on a
+            # busy machine) must not fail the analysis: keep the rules already installed.
+            log.warning("custom rule sync skipped: stored rules refused (%s)", exc.code.value)
 
     def _quota(self, user_id: str, cost: int = 1) -> dict[str, str]:
         quota = self.limiter.check(user_id, cost)

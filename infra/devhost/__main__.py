@@ -20,9 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the Azure Functions app locally (HTTP routes, queue triggers, timers).",
     )
     p.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
-    p.add_argument(
-        "--app-root", default=".", help="folder with function_app.py, host.json, local.settings.json"
-    )
+    p.add_argument("--app-root", default=".", help="folder with function_app.py, host.json, local.settings.json")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 7071 or Host.LocalHttpPort)")
     p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes")

@@ -41,9 +41,7 @@ MIN_POLLING_INTERVAL = 0.1
 class QueueRouter:
     """Picks the back end for each connection setting and sends output-binding messages."""
 
-    def __init__(
-        self, mode: str = "auto", storage_connection: str | None = None, encoding: str = "base64"
-    ) -> None:
+    def __init__(self, mode: str = "auto", storage_connection: str | None = None, encoding: str = "base64") -> None:
         if mode not in ("auto", "inprocess", "azurite"):
             raise DevHostError(f"queue backend must be auto, inprocess or azurite, not '{mode}'")
         self.mode = mode
@@ -63,15 +61,12 @@ class QueueRouter:
             conn = self.storage_connection or storage_connection_string(value)
             if conn is None:
                 raise DevHostError(
-                    f"queue backend 'azurite' needs a connection string ({connection} is not set "
-                    "and none was passed)"
+                    f"queue backend 'azurite' needs a connection string ({connection} is not set and none was passed)"
                 )
             return conn
         if self.storage_connection is not None:
             return self.storage_connection
-        if value is None and (
-            env_lookup(f"{connection}__queueServiceUri") or env_lookup(f"{connection}__serviceUri")
-        ):
+        if value is None and (env_lookup(f"{connection}__queueServiceUri") or env_lookup(f"{connection}__serviceUri")):
             raise DevHostError(
                 f"{connection} is an identity-based connection; the dev host needs a connection "
                 "string (or leave it unset for in-process queues)"
@@ -190,9 +185,7 @@ class QueueListener:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(
-            max_workers=options.max_concurrency, thread_name_prefix=f"devhost-{self.queue}"
-        )
+        self._pool = ThreadPoolExecutor(max_workers=options.max_concurrency, thread_name_prefix=f"devhost-{self.queue}")
         self._annotation = spec.trigger_annotation
         self._last_error_logged = 0.0
 
@@ -247,9 +240,7 @@ class QueueListener:
                 now = time.monotonic()
                 if now - self._last_error_logged > 30:
                     self._last_error_logged = now
-                    log.warning(
-                        "queue '%s': receive failed (%s); retrying", self.queue, exc.__class__.__name__
-                    )
+                    log.warning("queue '%s': receive failed (%s); retrying", self.queue, exc.__class__.__name__)
             if messages:
                 with self._cond:
                     self._inflight += len(messages)

@@ -138,9 +138,7 @@ class DevHost:
         self.keys = KeyRing.create(self._function_key, self._master_key)
         self.index = index_app(self.app_module, self.app_root, self.options.route_prefix)
 
-        self.router = QueueRouter(
-            self.queue_backend, self.storage_connection, self.options.queues.message_encoding
-        )
+        self.router = QueueRouter(self.queue_backend, self.storage_connection, self.options.queues.message_encoding)
         self.invoker = Invoker(self.router.send, str(self.app_root), self.max_workers)
         for spec in self.index.queue:
             if spec.disabled:
@@ -190,9 +188,7 @@ class DevHost:
         self._background = []
         for listener in self.listeners:
             if not listener.stop(self.drain_timeout):
-                log.warning(
-                    "queue '%s': deliveries still running after %ss", listener.queue, self.drain_timeout
-                )
+                log.warning("queue '%s': deliveries still running after %ss", listener.queue, self.drain_timeout)
         self.listeners = []
         if self.invoker is not None:
             self.invoker.close()
@@ -269,12 +265,9 @@ class DevHost:
             elif isinstance(t, QueueTriggerInfo):
                 item.update(queue=t.queue_name, connection=t.connection)
             else:
-                item.update(
-                    schedule=t.schedule_text, run_on_startup=t.run_on_startup, use_monitor=t.use_monitor
-                )
+                item.update(schedule=t.schedule_text, run_on_startup=t.run_on_startup, use_monitor=t.use_monitor)
             item["queue_outputs"] = [
-                {"param": o.param, "queue": o.queue_name, "connection": o.connection}
-                for o in spec.queue_outputs
+                {"param": o.param, "queue": o.queue_name, "connection": o.connection} for o in spec.queue_outputs
             ]
             out.append(item)
         return out
@@ -300,9 +293,7 @@ class DevHost:
         assert self.router is not None, "start() first"
         return self.router.backend_for(connection)
 
-    def enqueue(
-        self, queue: str, body: str | bytes | list[Any], connection: str = DEFAULT_CONNECTION
-    ) -> list[str]:
+    def enqueue(self, queue: str, body: str | bytes | list[Any], connection: str = DEFAULT_CONNECTION) -> list[str]:
         """Send messages the way an output binding would (same encoding); returns their ids."""
         assert self.router is not None, "start() first"
         messages = queue_output_messages(body, f"enqueue to '{queue}'")
@@ -337,8 +328,7 @@ class DevHost:
                 quiet_since = None
             if now >= deadline:
                 detail = ", ".join(
-                    f"{lst.queue}: {lst.backend.count(lst.queue)} queued, idle={lst.idle}"
-                    for lst in self.listeners
+                    f"{lst.queue}: {lst.backend.count(lst.queue)} queued, idle={lst.idle}" for lst in self.listeners
                 )
                 raise TimeoutError(f"queues not idle after {timeout}s ({detail})")
             time.sleep(0.005)

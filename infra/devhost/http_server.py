@@ -48,9 +48,7 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
 class _Reply(Exception):
     """Short-circuit a request with an error response."""
 
-    def __init__(
-        self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -229,7 +227,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def handle_expect_100(self) -> bool:
         length = self.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > self.server.frontend.max_body:
+        if length and length.isascii() and length.isdigit() and int(length) > self.server.frontend.max_body:
             self.close_connection = True
             self._error(413, ErrorCode.BODY_TOO_LARGE, self._too_large_message())
             return False
@@ -257,9 +255,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(data if head else data + body)
         self.log_request(status, len(body))
 
-    def _error(
-        self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def _error(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
         hdrs = [("Content-Type", "application/json; charset=utf-8"), *(headers or {}).items()]
         self._write(status, hdrs, error_body(code, message), head=self.command == "HEAD")
 
@@ -279,7 +275,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             return b""
-        if not length_text.strip().isdigit():
+        # isascii: str.isdigit() is also true for "¹" or "٣", which int() then refuses.
+        if not (length_text.strip().isascii() and length_text.strip().isdigit()):
             self.close_connection = True
             raise _Reply(400, ErrorCode.VALIDATION_FAILED, "Content-Length is not a valid number.")
         length = int(length_text)
@@ -359,9 +356,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             needed = "The master key" if trigger.auth_level == "admin" else "A valid function key"
             raise _Reply(401, ErrorCode.UNAUTHORIZED, f"{needed} is required for this route.")
         body = self._read_body()
-        host_header = (
-            self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        )
+        host_header = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             key = name.lower()
@@ -421,9 +416,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         if len(parts) == 3 and parts[:2] == ["admin", "functions"]:
             if method != "POST":
-                raise _Reply(
-                    405, ErrorCode.METHOD_NOT_ALLOWED, "Use POST to run a function.", {"Allow": "POST"}
-                )
+                raise _Reply(405, ErrorCode.METHOD_NOT_ALLOWED, "Use POST to run a function.", {"Allow": "POST"})
             self._admin_invoke(parts[2])
             return
         raise _Reply(404, ErrorCode.NOT_FOUND, "Unknown admin endpoint.")

@@ -211,12 +211,8 @@ def _retry(function: Any, where: str) -> RetryInfo | None:
         delay = parse_timespan(getattr(setting, "delay_interval", None), name=f"{where} retry delay_interval")
         return RetryInfo(strategy, count, delay=delay)
     if strategy == "exponential_backoff":
-        low = parse_timespan(
-            getattr(setting, "minimum_interval", None), name=f"{where} retry minimum_interval"
-        )
-        high = parse_timespan(
-            getattr(setting, "maximum_interval", None), name=f"{where} retry maximum_interval"
-        )
+        low = parse_timespan(getattr(setting, "minimum_interval", None), name=f"{where} retry minimum_interval")
+        high = parse_timespan(getattr(setting, "maximum_interval", None), name=f"{where} retry maximum_interval")
         return RetryInfo(strategy, count, minimum=low, maximum=high)
     raise DevHostError(f"{where}: unknown retry strategy '{strategy}'")
 
@@ -283,9 +279,7 @@ def _build(function: Any, route_prefix: str) -> FunctionSpec:
         elif b_type == "http" and isinstance(info, HttpTriggerInfo):
             http_output = b_name
         else:
-            raise DevHostError(
-                f"{where}: binding '{b_name}' of type '{b_type}' is not supported by the dev host"
-            )
+            raise DevHostError(f"{where}: binding '{b_name}' of type '{b_type}' is not supported by the dev host")
     if isinstance(info, HttpTriggerInfo) and http_output is None:
         raise DevHostError(f"{where}: HTTP trigger without an HTTP output binding")
 

@@ -131,9 +131,7 @@ def queue_output_messages(value: Any, where: str) -> list[bytes]:
     elif isinstance(value, (list, tuple)):
         items = value
     else:
-        raise QueueOutputError(
-            f"{where}: cannot send a {type(value).__name__} (use str, bytes or a list of them)"
-        )
+        raise QueueOutputError(f"{where}: cannot send a {type(value).__name__} (use str, bytes or a list of them)")
     out: list[bytes] = []
     for item in items:
         if isinstance(item, str):
@@ -162,9 +160,7 @@ class _LoopThread:
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(
-                    target=self._loop.run_forever, name="devhost-async", daemon=True
-                )
+                self._thread = threading.Thread(target=self._loop.run_forever, name="devhost-async", daemon=True)
                 self._thread.start()
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result()

@@ -86,9 +86,7 @@ def _parse_value(text: str, spec: _FieldSpec) -> int:
     elif spec.names:
         lowered = text.lower()
         matches = [
-            i
-            for i, name in enumerate(spec.names)
-            if lowered == name or (len(text) == 3 and lowered == name[:3])
+            i for i, name in enumerate(spec.names) if lowered == name or (len(text) == 3 and lowered == name[:3])
         ]
         if not matches:
             raise ScheduleError(

@@ -250,9 +250,7 @@ class RouteTemplate:
         self.template = template
         self.prefix = prefix.strip("/")
         route = template.strip().strip("/")
-        segments = [s for s in (self.prefix.split("/") if self.prefix else [])] + (
-            route.split("/") if route else []
-        )
+        segments = [s for s in (self.prefix.split("/") if self.prefix else [])] + (route.split("/") if route else [])
         self.params: list[Param] = []
         pattern: list[str] = []
         ranks: list[int] = []
@@ -270,9 +268,7 @@ class RouteTemplate:
                 if p.catch_all and not last:
                     raise DevHostError(f"route '{template}': a catch-all parameter must be the last segment")
                 if p.optional and not last and not p.default:
-                    raise DevHostError(
-                        f"route '{template}': an optional parameter must be in the last segment"
-                    )
+                    raise DevHostError(f"route '{template}': an optional parameter must be in the last segment")
             self.params.extend(params)
             if len(pieces) == 1 and isinstance(pieces[0], Param):
                 p = pieces[0]

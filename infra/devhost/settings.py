@@ -94,9 +94,7 @@ def _int_option(section: Mapping[str, Any], key: str, default: int, low: int, hi
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise DevHostError(
-            f"host.json extensions.queues.{key}: expected an integer {low}-{high}, got {value!r}"
-        )
+        raise DevHostError(f"host.json extensions.queues.{key}: expected an integer {low}-{high}, got {value!r}")
     return value
 
 
@@ -116,14 +114,10 @@ def parse_host_json(data: Mapping[str, Any], source: str = "host.json") -> HostO
     threshold = None if threshold_raw is None else _int_option(q, "newBatchThreshold", 0, 0, 1000)
     visibility = _ci_get(q, "visibilityTimeout")
     polling = _ci_get(q, "maxPollingInterval")
-    max_polling = (
-        60.0 if polling is None else parse_timespan(polling, name="extensions.queues.maxPollingInterval")
-    )
+    max_polling = 60.0 if polling is None else parse_timespan(polling, name="extensions.queues.maxPollingInterval")
     encoding = _ci_get(q, "messageEncoding") or "base64"
     if not isinstance(encoding, str) or encoding.lower() not in ("base64", "none"):
-        raise DevHostError(
-            f"host.json extensions.queues.messageEncoding: 'base64' or 'none', got {encoding!r}"
-        )
+        raise DevHostError(f"host.json extensions.queues.messageEncoding: 'base64' or 'none', got {encoding!r}")
     options = QueueOptions(
         max_dequeue_count=_int_option(q, "maxDequeueCount", 5, 1, 10_000),
         visibility_timeout=0.0

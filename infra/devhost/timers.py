@@ -82,9 +82,7 @@ class TimerRunner:
             state = self.state[spec.name.lower()]
             state.last = datetime.fromisoformat(data["Last"]) if data.get("Last") else None
             state.next = datetime.fromisoformat(data["Next"]) if data.get("Next") else None
-            state.last_updated = (
-                datetime.fromisoformat(data["LastUpdated"]) if data.get("LastUpdated") else None
-            )
+            state.last_updated = datetime.fromisoformat(data["LastUpdated"]) if data.get("LastUpdated") else None
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("timer '%s': ignoring unreadable schedule status %s", spec.name, path)
 

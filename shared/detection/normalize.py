@@ -19,6 +19,7 @@ invisible characters inside words, mixed-script words) are reported here.
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -534,6 +535,7 @@ def _fold_leet(plain: str) -> str:
     if not seams:
         return plain
     emails = [m.span() for m in _EMAIL.finditer(plain)] if "@" in plain else []
+    email_starts = [s for s, _ in emails]
     chars = list(plain)
     done_until = -1
     for seam in seams:
@@ -551,7 +553,10 @@ def _fold_leet(plain: str) -> str:
         while core_end > start and plain[core_end - 1] in "!|+$@":
             core_end -= 1
         word = plain[start:core_end]
-        if any(es <= start < ee for es, ee in emails):
+        # The e-mails are sorted and disjoint: only the last one starting at or before
+        # ``start`` can contain it (a scan of all of them per seam was quadratic).
+        at = bisect.bisect_right(email_starts, start) - 1
+        if at >= 0 and start < emails[at][1]:
             continue  # an e-mail address (name@domain.tld), not "p@ssw0rd"
         if _TRAILING_DIGITS.fullmatch(word) or (
             core_end < len(plain) - 1 and plain[core_end] == "." and plain[core_end + 1].isdigit()

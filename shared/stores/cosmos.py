@@ -422,15 +422,30 @@ class CosmosStore(Store):
 
     def create(self, container: str, doc: Doc) -> Doc:
         body, _pk, doc_id, _text = common.clean(container, doc)
-        proxy = self._proxy(container)
-        with _guard(container, doc_id):
-            return _public(proxy.create_item(body))
+        return _public(self._write(container, doc_id, lambda proxy: proxy.create_item(body)))
 
     def upsert(self, container: str, doc: Doc) -> Doc:
         body, _pk, doc_id, _text = common.clean(container, doc)
-        proxy = self._proxy(container)
-        with _guard(container, doc_id):
-            return _public(proxy.upsert_item(body))
+        return _public(self._write(container, doc_id, lambda proxy: proxy.upsert_item(body)))
+
+    def _write(self, container: str, doc_id: str, op: Any) -> Any:
+        """Run a create/upsert. For these a 404 can only mean the container or database is
+        gone (deleted, or the local server restarted empty): drop the cached schema and
+        retry once, so the service recovers by itself instead of failing every write until
+        something happens to call :meth:`ping`."""
+        from azure.cosmos import exceptions as cx
+
+        for attempt in (0, 1):
+            proxy = self._proxy(container)
+            with _guard(container, doc_id):
+                try:
+                    return op(proxy)
+                except cx.CosmosResourceNotFoundError:
+                    if attempt:
+                        raise
+            log.warning("cosmos container %r is missing; recreating the schema", container)
+            self._forget_schema()
+        raise DependencyError(_DEP)  # pragma: no cover - the loop returns or raises
 
     def replace(self, container: str, doc: Doc, etag: str) -> Doc:
         from azure.core import MatchConditions

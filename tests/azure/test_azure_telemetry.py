@@ -157,18 +157,13 @@ def ingestion() -> Any:
         yield server
 
 
-def test_metrics_and_events_reach_ingestion_with_exact_names(
-    ingestion: FakeIngestion, tmp_path: Path
-) -> None:
+def test_metrics_and_events_reach_ingestion_with_exact_names(ingestion: FakeIngestion, tmp_path: Path) -> None:
     body = (
         "import json, sys\n"
         "from shared import telemetry\n"
         "assert telemetry.configure_telemetry(enable_live_metrics=False, sampling_ratio=1.0) is True\n"
         "assert telemetry.configure_telemetry() is True  # idempotent\n"
-        "assert telemetry.telemetry_mode() == 'azure_monitor'\n"
-        + EXERCISE
-        + TIMING
-        + "on_us = per_call_us(500)\n"
+        "assert telemetry.telemetry_mode() == 'azure_monitor'\n" + EXERCISE + TIMING + "on_us = per_call_us(500)\n"
         "assert telemetry.flush_telemetry(20000) is True\n"
         "print(json.dumps({'us': on_us}))\n"
     )
@@ -178,9 +173,7 @@ def test_metrics_and_events_reach_ingestion_with_exact_names(
     assert out["us"] < 2000
 
     # The wire: JSON arrays on /v2.1/track (no gzip from this exporter version).
-    assert ingestion.track_headers and all(
-        h["content-type"] == "application/json" for h in ingestion.track_headers
-    )
+    assert ingestion.track_headers and all(h["content-type"] == "application/json" for h in ingestion.track_headers)
 
     # Privacy first: the canary passed everywhere never appears, nor the exception text.
     wire = json.dumps(items)
@@ -207,32 +200,20 @@ def test_metrics_and_events_reach_ingestion_with_exact_names(
     assert detections[("pii", "pii.email")] == 500  # the timing loop
 
     blocked = {
-        props[names.ATTR_THREAT_TYPE]: metric["value"]
-        for props, metric in metric_points(items, names.METRIC_BLOCKED)
+        props[names.ATTR_THREAT_TYPE]: metric["value"] for props, metric in metric_points(items, names.METRIC_BLOCKED)
     }
     assert blocked == {"prompt_injection": 1, "jailbreak": 1, "pii": 1, "redacted": 1, "none": 1}
 
-    stages = {
-        props[names.ATTR_STAGE]: metric for props, metric in metric_points(items, names.METRIC_DURATION)
-    }
+    stages = {props[names.ATTR_STAGE]: metric for props, metric in metric_points(items, names.METRIC_DURATION)}
     assert {"total", "normalize", "rules", "redacted", "classifier"} <= set(stages)
     assert stages["normalize"]["count"] == 1 and stages["normalize"]["value"] == pytest.approx(0.4)
 
     reputation = metric_points(items, names.METRIC_REPUTATION)
-    assert (
-        len(reputation) == 1
-        and reputation[0][1]["count"] == 1
-        and reputation[0][1]["value"] == pytest.approx(0.42)
-    )
+    assert len(reputation) == 1 and reputation[0][1]["count"] == 1 and reputation[0][1]["value"] == pytest.approx(0.42)
     assert sum(m["value"] for _, m in metric_points(items, names.METRIC_CAMPAIGNS)) == 2
-    deps = {
-        p[names.ATTR_DEPENDENCY]: m["value"]
-        for p, m in metric_points(items, names.METRIC_DEPENDENCY_FAILURES)
-    }
+    deps = {p[names.ATTR_DEPENDENCY]: m["value"] for p, m in metric_points(items, names.METRIC_DEPENDENCY_FAILURES)}
     assert deps == {"keyvault": 1, "redacted": 1}
-    outcomes = {
-        p[names.ATTR_OUTCOME]: m["value"] for p, m in metric_points(items, names.METRIC_GRAPH_UPDATES)
-    }
+    outcomes = {p[names.ATTR_OUTCOME]: m["value"] for p, m in metric_points(items, names.METRIC_GRAPH_UPDATES)}
     assert outcomes == {"applied": 1, "redacted": 1}
 
     analysed = events(items, names.EVENT_ANALYSIS)
@@ -241,15 +222,11 @@ def test_metrics_and_events_reach_ingestion_with_exact_names(
     assert first[names.ATTR_THREATS] == "jailbreak,pii,prompt_injection,redacted"
     assert first[names.ATTR_USER_HASH] == USER_HASH and first[names.ATTR_INPUT_HASH] == INPUT_HASH
     assert float(first[names.ATTR_DURATION_MS]) == pytest.approx(12.5)
-    second = next(
-        e for e in analysed if e[names.ATTR_DECISION] == "allow" and e[names.ATTR_RISK_LEVEL] == "redacted"
-    )
+    second = next(e for e in analysed if e[names.ATTR_DECISION] == "allow" and e[names.ATTR_RISK_LEVEL] == "redacted")
     assert second[names.ATTR_USER_HASH] == "redacted" and second[names.ATTR_INPUT_HASH] == "redacted"
 
     campaigns = events(items, names.EVENT_CAMPAIGN)
-    assert {
-        (c[names.ATTR_CAMPAIGN_ID], c[names.ATTR_THREATS], c["users"], c["prompts"]) for c in campaigns
-    } == {
+    assert {(c[names.ATTR_CAMPAIGN_ID], c[names.ATTR_THREATS], c["users"], c["prompts"]) for c in campaigns} == {
         ("camp-7f3a", "jailbreak,prompt_injection", "4", "9"),
         ("redacted", "redacted", "3", "3"),
     }
@@ -326,7 +303,5 @@ def test_invalid_connection_string_leaves_telemetry_off(tmp_path: Path) -> None:
         "telemetry.record_user_blocked('aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb')\n"
         "print(json.dumps({'on': on, 'mode': telemetry.telemetry_mode()}))\n"
     )
-    out = run_script(
-        body, {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=not-a-guid;Nope"}, tmp_path
-    )
+    out = run_script(body, {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=not-a-guid;Nope"}, tmp_path)
     assert out == {"on": False, "mode": "off"}

@@ -75,9 +75,7 @@ def test_cli_lists_routes_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             assert "cli-function-key-abcdefgh" not in text
             master_line = next(line for line in text.splitlines() if line.startswith("Master key:"))
             master = master_line.split(":", 1)[1].strip()
-            assert (
-                httpx.get(f"{base}/admin/host/status", headers={"x-functions-key": master}).status_code == 200
-            )
+            assert httpx.get(f"{base}/admin/host/status", headers={"x-functions-key": master}).status_code == 200
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=15) == 0
         finally:

@@ -193,9 +193,7 @@ def test_admin_api_runs_timers_and_queue_functions(client: httpx.Client, recorde
     assert client.get("/admin/host/status", headers=FN).status_code == 401
 
 
-def test_graceful_stop_finishes_in_flight_requests(
-    make_host: Callable[..., DevHost], recorder: ModuleType
-) -> None:
+def test_graceful_stop_finishes_in_flight_requests(make_host: Callable[..., DevHost], recorder: ModuleType) -> None:
     host = make_host()
     port = host.port
     result: dict[str, Any] = {}

@@ -45,9 +45,7 @@ def backend_host(request: pytest.FixtureRequest, make_host: Callable[..., DevHos
     return factory
 
 
-def test_http_output_reaches_the_queue_trigger(
-    backend_host: Callable[..., DevHost], recorder: ModuleType
-) -> None:
+def test_http_output_reaches_the_queue_trigger(backend_host: Callable[..., DevHost], recorder: ModuleType) -> None:
     host = backend_host()
     assert host.listeners[0].backend.kind == ("storage" if backend_host.kind == "azurite" else "inprocess")  # type: ignore[attr-defined]
     post_enqueue(host, "hello queue")
@@ -115,9 +113,7 @@ def test_azurite_delivers_messages_sent_by_sdk_code_and_poisons_undecodable_ones
         storage_connection=azurite.connection_string,
         env={"FIXTURE_QUEUE": queue},
         host_json={
-            "extensions": {
-                "queues": {**FAST_HOST_JSON["extensions"]["queues"], "maxPollingInterval": "00:00:00.200"}
-            }
+            "extensions": {"queues": {**FAST_HOST_JSON["extensions"]["queues"], "maxPollingInterval": "00:00:00.200"}}
         },
     )
     # What shared/ code would do: the SDK with the base64 policy (SPEC §7).
@@ -134,9 +130,7 @@ def test_azurite_delivers_messages_sent_by_sdk_code_and_poisons_undecodable_ones
     assert [m.content for m in raw.peek_messages(max_messages=5)] == ["not base64 !!"]
 
 
-def test_str_trigger_and_return_value_queue_output(
-    backend_host: Callable[..., DevHost], recorder: ModuleType
-) -> None:
+def test_str_trigger_and_return_value_queue_output(backend_host: Callable[..., DevHost], recorder: ModuleType) -> None:
     host = backend_host()
     base = queue_of(host)
     host.enqueue(f"{base}-str", "payload ✓")
@@ -190,9 +184,7 @@ def test_wait_for_idle_times_out_while_a_retry_is_pending(
         host.wait_for_queues_idle(0.3)
 
 
-def test_deliveries_run_in_parallel_up_to_the_batch(
-    make_host: Callable[..., DevHost], recorder: ModuleType
-) -> None:
+def test_deliveries_run_in_parallel_up_to_the_batch(make_host: Callable[..., DevHost], recorder: ModuleType) -> None:
     host = make_host()  # batchSize 4 → up to 4 + 2 at once
     host.enqueue(queue_of(host), [json.dumps({"sleep_ms": 300, "i": i}) for i in range(4)])
     host.wait_for_queues_idle(10)

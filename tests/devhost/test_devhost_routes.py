@@ -81,9 +81,7 @@ def test_several_parameters_in_one_segment() -> None:
 
 
 def test_precedence_literals_before_constrained_before_plain_before_catch_all() -> None:
-    templates = [
-        RouteTemplate(r, "api") for r in ("files/{*rest}", "files/{name}", "files/{id:int}", "files/readme")
-    ]
+    templates = [RouteTemplate(r, "api") for r in ("files/{*rest}", "files/{name}", "files/{id:int}", "files/readme")]
     ordered = [t.template for t in sorted(templates, key=RouteTemplate.sort_key)]
     assert ordered == ["files/readme", "files/{id:int}", "files/{name}", "files/{*rest}"]
 

@@ -188,9 +188,7 @@ def test_local_settings_json_feeds_the_app_and_is_removed_on_stop(tmp_path: Path
             }
         )
     )
-    host = DevHost(
-        APP, app_root=ROOT, port=0, settings_file=settings, host_json=FAST_HOST_JSON, master_key=MASTER_KEY
-    )
+    host = DevHost(APP, app_root=ROOT, port=0, settings_file=settings, host_json=FAST_HOST_JSON, master_key=MASTER_KEY)
     with host:
         described = {f["name"]: f for f in host.describe_functions()}
         assert described["consume"]["queue"] == "from-settings-file"
@@ -198,9 +196,7 @@ def test_local_settings_json_feeds_the_app_and_is_removed_on_stop(tmp_path: Path
         assert described["tick"]["schedule"] == "0 0 6 * * MON"
         assert host.function_key == "key-from-local-settings-42"
         assert os.environ["FIXTURE_QUEUE"] == "from-settings-file"
-        r = httpx.post(
-            f"{host.base_url}/api/enqueue", content=b"x", headers={"x-functions-key": host.function_key}
-        )
+        r = httpx.post(f"{host.base_url}/api/enqueue", content=b"x", headers={"x-functions-key": host.function_key})
         assert r.status_code == 202
     for name in ("FIXTURE_QUEUE", "TICK_SCHEDULE", "DEVHOST_FUNCTION_KEY"):
         assert name not in os.environ
@@ -209,9 +205,7 @@ def test_local_settings_json_feeds_the_app_and_is_removed_on_stop(tmp_path: Path
 def test_exported_variable_wins_over_local_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIXTURE_QUEUE", "from-environment")
     settings = tmp_path / "local.settings.json"
-    settings.write_text(
-        json.dumps({"Values": {"FIXTURE_QUEUE": "from-file", "TICK_SCHEDULE": "0 0 0 1 1 *"}})
-    )
+    settings.write_text(json.dumps({"Values": {"FIXTURE_QUEUE": "from-file", "TICK_SCHEDULE": "0 0 0 1 1 *"}}))
     with DevHost(APP, app_root=ROOT, port=0, settings_file=settings, host_json=FAST_HOST_JSON) as host:
         assert host.index.by_name("consume").trigger.queue_name == "from-environment"  # type: ignore[union-attr]
     assert os.environ["FIXTURE_QUEUE"] == "from-environment"

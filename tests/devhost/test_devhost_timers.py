@@ -27,9 +27,7 @@ def test_fire_timer_runs_synchronously(make_host: Callable[..., DevHost], record
         host.fire_timer("consume")  # not a timer
 
 
-def test_schedule_from_app_setting_fires_every_second(
-    make_host: Callable[..., DevHost], recorder: ModuleType
-) -> None:
+def test_schedule_from_app_setting_fires_every_second(make_host: Callable[..., DevHost], recorder: ModuleType) -> None:
     host = make_host(env={"TICK_SCHEDULE": "* * * * * *"})
     ticks = wait_until(lambda: (t := recorder.get("tick")) and len(t) >= 3 and t, timeout=5)
     nexts = [datetime.fromisoformat(t["status"]["Next"]) for t in ticks[:3]]
@@ -73,9 +71,7 @@ def test_retry_policy_on_a_timer(make_host: Callable[..., DevHost], recorder: Mo
     assert host.stats()["timers"]["flaky_timer"]["failures"] == 0
 
 
-def test_failing_timer_raises_from_fire_timer(
-    make_host: Callable[..., DevHost], recorder: ModuleType
-) -> None:
+def test_failing_timer_raises_from_fire_timer(make_host: Callable[..., DevHost], recorder: ModuleType) -> None:
     host = make_host()
     with pytest.raises(RuntimeError, match="always fails"):
         host.fire_timer("failing_timer")

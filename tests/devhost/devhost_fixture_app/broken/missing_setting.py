@@ -5,8 +5,6 @@ import azure.functions as func
 app = func.FunctionApp()
 
 
-@app.queue_trigger(
-    arg_name="msg", queue_name="%DEVHOST_TEST_UNSET_SETTING%", connection="AzureWebJobsStorage"
-)
+@app.queue_trigger(arg_name="msg", queue_name="%DEVHOST_TEST_UNSET_SETTING%", connection="AzureWebJobsStorage")
 def needs_setting(msg: func.QueueMessage) -> None:
     return None
