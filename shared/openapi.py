@@ -103,7 +103,31 @@ def _schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
             out[name] = sub
         out[model.__name__] = schema
     _document_runtime_checks(out)
-    return out
+    return {name: _openapi30(schema) for name, schema in out.items()}
+
+
+def _openapi30(node: Any) -> Any:
+    """Pydantic writes JSON Schema 2020-12 (``anyOf: [X, {type: null}]``); OpenAPI 3.0,
+    which APIM imports, spells an optional value ``nullable: true`` instead."""
+    if isinstance(node, list):
+        return [_openapi30(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [_openapi30(o) for o in options if o != {"type": "null"}]
+        merged = {k: _openapi30(v) for k, v in node.items() if k != "anyOf"}
+        if len(rest) == 1 and "$ref" not in rest[0]:
+            merged.update(rest[0])
+        elif len(rest) == 1:
+            merged["allOf"] = rest
+        else:
+            merged["anyOf"] = rest
+        merged["nullable"] = True
+        if isinstance(merged.get("enum"), list) and None not in merged["enum"]:
+            merged["enum"] = [*merged["enum"], None]  # OAS 3.0.3: enum still applies to null
+        return merged
+    return {k: _openapi30(v) for k, v in node.items()}
 
 
 #: Text the service will analyse: not blank (``input_empty``) and without NUL bytes

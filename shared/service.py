@@ -132,6 +132,7 @@ class Service:
 
         self.settings = settings or get_settings()
         self.limiter = RateLimiter(self.settings.limits.rate_limit_per_minute)
+        logging.getLogger("shared").setLevel(self.settings.log_level)
         self._rule_sync: Any = None
 
     # components, created lazily (cold start) ---------------------------------

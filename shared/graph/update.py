@@ -39,6 +39,8 @@ from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prom
 log = logging.getLogger(__name__)
 
 MAX_EDGES = 200  # adjacency kept per node (most recent)
+MAX_PATTERN_EDGES = 50  # pattern nodes are hot (every hit updates them): keep them small
+MAX_NEAR_LINKS = 8  # near-duplicate edges written per message (the most similar)
 MAX_MEMBERS = 64  # prompts kept per LSH bucket
 MAX_APPLIED = 256  # message ids remembered per node for idempotency
 MAX_CAMPAIGN_PROMPTS = 500
@@ -88,7 +90,7 @@ def _guarded(doc: Doc, message_id: str) -> bool:
     return True
 
 
-def _add_edge(doc: Doc, to: str, kind: str, at: float, weight: float = 1.0) -> None:
+def _add_edge(doc: Doc, to: str, kind: str, at: float, weight: float = 1.0, limit: int = MAX_EDGES) -> None:
     edges: list[dict[str, Any]] = doc.setdefault("edges", [])
     for edge in edges:
         if edge["to"] == to and edge["kind"] == kind:
@@ -96,9 +98,9 @@ def _add_edge(doc: Doc, to: str, kind: str, at: float, weight: float = 1.0) -> N
             edge["weight"] = max(edge.get("weight", 0.0), weight)
             return
     edges.append({"to": to, "kind": kind, "at": at, "weight": round(weight, 4)})
-    if len(edges) > MAX_EDGES:
+    if len(edges) > limit:
         edges.sort(key=lambda e: e["at"])
-        del edges[: len(edges) - MAX_EDGES]
+        del edges[: len(edges) - limit]
 
 
 def _node(doc: Doc | None, node_id: str, kind: str, ttl: int) -> Doc:
@@ -164,7 +166,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             if _guarded(node, message_id):
                 node["hits"] = node.get("hits", 0) + 1
                 node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-            _add_edge(node, pid, "matched_by", msg.at)
+            _add_edge(node, pid, "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
             return node
 
         store.update(GRAPH, nid, nid, pattern_mut)
@@ -220,16 +222,19 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
         if est >= g.near_duplicate_threshold:
             near[other] = est
     result.near_duplicates = sorted(near)
-    if near:
+    # Link only the closest few: a prompt repeated thousands of times must not cost
+    # thousands of writes (campaign detection below still sees every candidate).
+    linked = dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+    if linked:
 
         def link_mut(doc: Doc | None) -> Doc:
             node = _node(doc, pid, "prompt", ttl)
-            for other, sim in near.items():
+            for other, sim in linked.items():
                 _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
             return node
 
         store.update(GRAPH, pid, pid, link_mut)
-        for other, sim in near.items():
+        for other, sim in linked.items():
             oid = prompt_node_id(other)
 
             def back_mut(doc: Doc | None, sim: float = sim) -> Doc | None:
