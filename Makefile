@@ -43,6 +43,7 @@ bench: setup
 
 ## Longer load and fault runs (not part of CI).
 soak: setup
+	RELIABILITY_SCALE=10 $(PY) -m pytest tests/reliability
 	$(PY) tests/bench/run.py --soak
 
 lint: setup
