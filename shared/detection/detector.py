@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import ATTACK_THREATS, Finding, Severity, ThreatType
 from ._re import compile_re
 from .decode import DecodedLayer, decode_layers, english_score
-from .heuristics import adversarial_suffix
+from .heuristics import adversarial_suffix, planted_instruction
 from .known_attacks import KnownAttackIndex, Neighbour
 from .normalize import NormalizedText, normalize
 from .rules import RuleEngine, RuleHit
@@ -144,10 +144,12 @@ class Detector:
         det = Detection(text=text, normalized=norm)
         det.findings.extend(norm.findings)
         det.findings.extend(self._rule_findings(norm, "text", None))
-        suffix = adversarial_suffix(norm.plain)
-        if suffix is not None and suffix.span is not None:
-            suffix.span = norm.original_span(*suffix.span)
-            det.findings.append(suffix)
+        for heuristic in (adversarial_suffix, planted_instruction):
+            found = heuristic(norm.plain)
+            if found is not None:
+                if found.span is not None:
+                    found.span = norm.original_span(*found.span)
+                det.findings.append(found)
         t2 = time.perf_counter()
         if cfg.decode:
             det.layers = decode_layers(

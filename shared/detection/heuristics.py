@@ -66,3 +66,86 @@ def adversarial_suffix(text: str) -> Finding | None:
         f"The prompt ends in an optimiser-style token salad (suffix score {score:.1f})",
         (max(0, tail_start), len(text)),
     )
+
+
+# --------------------------------------------------------------------------- planted instructions
+
+_TABLE_ROW = compile_re(r"^\s*\|.*\|\s*$")
+_EMAIL_MARK = compile_re(
+    r"(?im)^(subject|from|to|cc|date|received date|email_from)\s*:|\|email_from:|^(hi|hello|dear) \w+"
+)
+_CODE_MARK = compile_re(r"(?m)^(traceback|\s*(def|class|import|from \S+ import|return|for|if|while)\b|\s*file \")")
+_INSTRUCTION_LINE = compile_re(
+    r"(?i)^\W*(how|what|what's|why|where|who|which|when|can you|could you|would you|will you|tell|give|show|list|"
+    r"write|explain|describe|provide|create|generate|make|help|print|say|output|send|find|teach|outline|draft|"
+    r"compose|suggest|share|reveal|translate|analy[sz]e|classify|determine|summari[sz]e|add|append|include|insert|"
+    r"integrate|incorporate|modify|change|alter|rewrite|replace|remove|render|encrypt|encode|use|apply|reply|respond|"
+    r"answer|enhance|augment|combine|scramble|rearrange|convert|ignore|disregard|forget|please)\b|\?\s*$"
+)
+_ADDRESSES_REPLY = compile_re(r"(?i)\byour (reply|replies|response|responses|answer|answers|message|output|summary)\b")
+_QUESTION_PREFIX = compile_re(r"(?i)^\s*(q|question)\s*[:.]")
+
+
+def _document_kind(lines: list[str], text: str) -> str | None:
+    rows = sum(1 for line in lines if _TABLE_ROW.match(line))
+    if rows >= 3:
+        return "table"
+    if _EMAIL_MARK.search(text):
+        return "email"
+    if len(_CODE_MARK.findall(text)) >= 3:
+        return "code"
+    return None
+
+
+def planted_instruction(text: str) -> Finding | None:
+    """An instruction planted inside a document the user pasted (indirect injection).
+
+    Documents (tables, e-mails, code) carry data plus, usually in their last line, the
+    user's question. A line in the *middle* of the data that is itself an instruction or
+    a question is out of place; one that tells the reader how to shape "your reply" is
+    the classic indirect injection. Tables are strict about shape, so any stray
+    instruction line counts there; in e-mails and code only lines aimed at the reply do.
+    """
+    if "\n" not in text:
+        return None
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 4:
+        return None
+    kind = _document_kind(lines, text)
+    if kind is None:
+        return None
+    body = lines[:-1]  # the last line is where users put their question
+    candidates = []
+    for n, line in enumerate(body):
+        if kind == "table" and _TABLE_ROW.match(line):
+            continue
+        if _QUESTION_PREFIX.match(line):
+            continue
+        words = line.split()
+        if not 3 <= len(words) <= 45 or not _INSTRUCTION_LINE.search(line):
+            continue
+        aimed = _ADDRESSES_REPLY.search(line) is not None
+        if aimed or kind == "table":
+            candidates.append((n, line, aimed))
+    if kind == "table" and candidates and candidates[0][0] == 0 and not _INSTRUCTION_LINE.search(lines[-1]):
+        candidates = candidates[1:]  # the user asked first and pasted the table after
+    if not candidates:
+        return None
+    n, line, aimed = candidates[0]
+    start = text.find(line)
+    # Between two table rows nothing but rows belongs: a sentence there was put there.
+    inside_table = (
+        kind == "table"
+        and 0 < n < len(body) - 1
+        and bool(_TABLE_ROW.match(body[n - 1]))
+        and bool(_TABLE_ROW.match(body[n + 1]))
+    )
+    severity = Severity.HIGH if aimed or inside_table or len(candidates) > 1 else Severity.MEDIUM
+    return Finding(
+        ThreatType.PROMPT_INJECTION,
+        "heur.planted_instruction",
+        severity,
+        f"An instruction sits inside pasted {kind} data"
+        + (" and tells the model how to shape its reply" if aimed else " where only data belongs"),
+        (start, start + len(line)) if start >= 0 else None,
+    )
