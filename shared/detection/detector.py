@@ -165,7 +165,14 @@ class Detector:
         if self.classifier is not None:
             score = self.classifier.score(norm.text)
             for layer in det.layers:
-                if not layer.speculative and layer.normalized is not None and len(layer.text) >= 16:
+                # Decoded *language* is classified too (a hidden request); decoded data such
+                # as a JWT's JSON header is not prose and only the rules look at it.
+                if (
+                    not layer.speculative
+                    and layer.normalized is not None
+                    and len(layer.text) >= 16
+                    and english_score(layer.normalized.text) >= 0.15
+                ):
                     score = max(score, self.classifier.score(layer.normalized.text))
             det.classifier_score = score
         t4 = time.perf_counter()

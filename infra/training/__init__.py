@@ -1,0 +1,1 @@
+"""Training, evaluation and provenance for the detection classifier (never deployed)."""

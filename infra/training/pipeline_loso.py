@@ -1,0 +1,170 @@
+"""Leave-one-source-out for the *whole* pipeline, not just the classifier.
+
+For every source of the dev corpus a classifier is trained without that source
+(``loso.oof_scores``); each held-out item is then analysed by the real pipeline
+(rules, decoding, heuristics, known-attack similarity, agents, decision) with that
+out-of-fold classifier standing in for the shipped one. What comes out is what the
+service would have decided on a source it never trained on.
+
+The out-of-fold model scores the item's normalised text; decoded layers (which the
+shipped classifier also scores) get no classifier score here, so these figures are, if
+anything, slightly pessimistic for encoded attacks.
+
+``python -m infra.training.pipeline_loso [--grouping source|family] [--level medium]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV = ROOT.parent / "shared" / "datasets" / "dev.jsonl"
+
+
+class OutOfFoldClassifier:
+    """Answers ``score()`` with precomputed out-of-fold scores, keyed by normalised text."""
+
+    def __init__(self, scores: dict[str, float], thresholds: dict[str, float]) -> None:
+        self.scores = scores
+        self.thresholds = thresholds
+
+    def score(self, text: str) -> float:
+        return self.scores.get(text, 0.0)
+
+    def threshold(self, level: str) -> float:
+        return self.thresholds[level]
+
+
+def _keyword_baseline(items: list[dict[str, Any]]) -> dict[str, bool]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score", ROOT.parent / "shared" / "eval" / "score.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return {it["id"]: bool(mod.keyword_baseline(it["text"])["attack"]) for it in items}
+
+
+def _rates(rows: list[tuple[bool, bool, bool]]) -> dict[str, float | int | None]:
+    """rows: (is_attack, predicted, hard_benign)."""
+    att = [p for y, p, _ in rows if y]
+    ben = [p for y, p, _ in rows if not y]
+    hard = [p for y, p, h in rows if not y and h]
+    return {
+        "n": len(rows),
+        "attacks": len(att),
+        "recall": sum(att) / len(att) if att else None,
+        "benign": len(ben),
+        "fpr": sum(ben) / len(ben) if ben else None,
+        "hard_fpr": sum(hard) / len(hard) if hard else None,
+    }
+
+
+def run_pipeline_loso(
+    *,
+    grouping: str = "source",
+    level: str = "medium",
+    quick: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    os.environ.setdefault("PSS_SECRET_PROMPT_HMAC_KEY", "loso-hmac-key-0123456789abcdef0123456789")
+    from infra.training.loso import oof_scores
+    from shared.config import load_settings
+    from shared.detection.classifier import get_classifier
+    from shared.detection.normalize import normalize
+    from shared.pipeline import AnalysisRequest, Pipeline
+
+    items = [json.loads(line) for line in DEV.open(encoding="utf-8") if line.strip()]
+    if quick:
+        items = items[::4]
+    log(f"  training one classifier per held-out {grouping} (this takes a while)...")
+    oof = oof_scores(grouping=grouping)
+    shipped = get_classifier()
+    thresholds = {lvl: shipped.threshold(lvl) for lvl in ("low", "medium", "high", "paranoid")}
+    by_text = {normalize(it["text"]).text: oof[it["id"]] for it in items if it["id"] in oof}
+    settings = load_settings(severity_level=level, classifier={"enabled": False}, limits={"max_input_chars": 200_000})
+    pipeline = Pipeline.build(settings)
+    # Swap the out-of-fold classifier in, with the shipped model's calibration.
+    from shared.agents.decision_agent import DecisionAgent
+    from shared.detection.scoring import Calibration
+
+    pipeline.detector.classifier = OutOfFoldClassifier(by_text, thresholds)  # type: ignore[assignment]
+    pipeline.orchestrator.decision = DecisionAgent(Calibration.from_thresholds(thresholds))
+    baseline = _keyword_baseline(items)
+    per_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    per_category: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    base_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    for it in items:
+        result = pipeline.analyze(AnalysisRequest("loso", it["text"]), record=False)
+        y = it["label"] == "attack"
+        hard = bool(it.get("hard_benign"))
+        per_source[it["source"]].append((y, result.attack, hard))
+        per_category[it["category"]].append((y, result.attack, hard))
+        base_source[it["source"]].append((y, baseline[it["id"]], hard))
+    sources = {s: _rates(r) for s, r in per_source.items()}
+    categories = {c: _rates(r) for c, r in per_category.items()}
+    base = {s: _rates(r) for s, r in base_source.items()}
+    all_rows = [row for r in per_source.values() for row in r]
+    all_base = [row for r in base_source.values() for row in r]
+    recalls = [v["recall"] for v in sources.values() if v["recall"] is not None]
+    base_recalls = [v["recall"] for v in base.values() if v["recall"] is not None]
+    summary = {
+        "grouping": grouping,
+        "level": level,
+        "overall": _rates(all_rows),
+        "baseline_overall": _rates(all_base),
+        "mean_source_attack_recall": sum(recalls) / len(recalls),
+        "baseline_mean_source_attack_recall": sum(base_recalls) / len(base_recalls),
+        "per_source": sources,
+        "baseline_per_source": base,
+        "per_category": categories,
+    }
+    _print(summary, log)
+    return summary
+
+
+def _p(x: float | None) -> str:
+    return "    -  " if x is None else f"{100 * x:6.2f}%"
+
+
+def _print(s: dict[str, Any], log: Callable[[str], None]) -> None:
+    log(f"  {'source':28s} {'n':>5s} {'recall':>8s} {'FPR':>8s} {'hardFPR':>8s}   baseline recall / FPR")
+    for name in sorted(s["per_source"]):
+        r, b = s["per_source"][name], s["baseline_per_source"][name]
+        log(
+            f"  {name:28s} {r['n']:5d} {_p(r['recall'])} {_p(r['fpr'])} {_p(r['hard_fpr'])}   "
+            f"{_p(b['recall'])} / {_p(b['fpr'])}"
+        )
+    log(f"  {'category':28s} {'n':>5s} {'recall':>8s} {'FPR':>8s} {'hardFPR':>8s}")
+    for name in sorted(s["per_category"]):
+        r = s["per_category"][name]
+        log(f"  {name:28s} {r['n']:5d} {_p(r['recall'])} {_p(r['fpr'])} {_p(r['hard_fpr'])}")
+    o, b = s["overall"], s["baseline_overall"]
+    log(f"  overall: recall {_p(o['recall'])}  FPR {_p(o['fpr'])}  hard-benign FPR {_p(o['hard_fpr'])}")
+    log(f"  keyword baseline: recall {_p(b['recall'])}  FPR {_p(b['fpr'])}  hard-benign FPR {_p(b['hard_fpr'])}")
+    log(
+        f"  mean attack recall over held-out {s['grouping']}s: {_p(s['mean_source_attack_recall'])} "
+        f"(baseline {_p(s['baseline_mean_source_attack_recall'])}); targets: >= 85%, FPR <= 2%, hard FPR <= 5%"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--grouping", choices=["source", "family"], default="source")
+    ap.add_argument("--level", choices=["low", "medium", "high", "paranoid"], default="medium")
+    ap.add_argument("--quick", action="store_true", help="every fourth item only")
+    ap.add_argument("--json-out", type=Path)
+    args = ap.parse_args(argv)
+    result = run_pipeline_loso(grouping=args.grouping, level=args.level, quick=args.quick)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
