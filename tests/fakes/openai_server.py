@@ -93,9 +93,7 @@ class _Handler(FakeHandler):
             self.send_json(404, {"error": {"code": "404", "message": "Resource not found"}})
             return
         if "api-version" not in query:
-            self.send_json(
-                404, {"error": {"code": "404", "message": "Resource not found (api-version missing)"}}
-            )
+            self.send_json(404, {"error": {"code": "404", "message": "Resource not found (api-version missing)"}})
             return
         if not fake.authorised(request.headers):
             self.send_json(
@@ -163,9 +161,7 @@ class _Handler(FakeHandler):
         data = []
         for index, text in enumerate(inputs):
             vector = fake_embedding(text, dims)
-            encoded: Any = (
-                base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode("ascii") if as_base64 else vector
-            )
+            encoded: Any = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode("ascii") if as_base64 else vector
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         self.send_json(
             200,
@@ -215,9 +211,7 @@ class FakeAzureOpenAI(FakeServer):
             return True
         return self.bearer_token is not None and headers.get("authorization") == f"Bearer {self.bearer_token}"
 
-    def fail_next(
-        self, count: int, status: int, *, headers: dict[str, str] | None = None, body: Any = None
-    ) -> None:
+    def fail_next(self, count: int, status: int, *, headers: dict[str, str] | None = None, body: Any = None) -> None:
         payload = body if body is not None else {"error": {"code": str(status), "message": "fake failure"}}
         with self.lock:
             self.faults.extend([(status, dict(headers or {}), payload)] * count)

@@ -131,9 +131,7 @@ def main_doc() -> dict[str, Any]:
 def body(entry: dict[str, Any]) -> dict[str, Any]:
     """The resource/module body, unwrapping ``if (...)`` and ``for`` wrappers."""
     config = entry["config"]
-    while (
-        isinstance(config, dict) and ("condition" in config or "loop_type" in config) and "config" in config
-    ):
+    while isinstance(config, dict) and ("condition" in config or "loop_type" in config) and "config" in config:
         config = config["config"]
     return config
 
@@ -419,9 +417,7 @@ def test_cosmos_capacity_mode_switches_serverless_and_autoscale() -> None:
         "operand_2": "autoscale",
     }
     assert options["true_value"] == "autoscaleOptions" and options["false_value"] == {}
-    assert variable(doc, "autoscaleOptions") == {
-        "autoscaleSettings": {"maxThroughput": "autoscaleMaxThroughput"}
-    }
+    assert variable(doc, "autoscaleOptions") == {"autoscaleSettings": {"maxThroughput": "autoscaleMaxThroughput"}}
 
 
 def test_cosmos_containers_match_store_partition_keys() -> None:
@@ -549,9 +545,7 @@ def test_function_app_flex_python_identity_https() -> None:
     }
 
 
-def _collect_settings(
-    doc: dict[str, Any], node: Any, conditional: bool, out: dict[str, tuple[Any, bool]]
-) -> None:
+def _collect_settings(doc: dict[str, Any], node: Any, conditional: bool, out: dict[str, tuple[Any, bool]]) -> None:
     """Names set by an app-settings expression (vars, union(), ternaries, literals)."""
     variables = doc.get("variables") or {}
     if isinstance(node, str):
@@ -623,10 +617,7 @@ def test_app_setting_values() -> None:
     assert settings["AZURE_CLIENT_ID"][0] == "identityClientId"
     connection = settings["APPLICATIONINSIGHTS_CONNECTION_STRING"][0]
     assert connection.startswith("@Microsoft.KeyVault(SecretUri=${"), "must be a Key Vault reference"
-    assert (
-        settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"][0]
-        == "ClientId=${identityClientId};Authorization=AAD"
-    )
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"][0] == "ClientId=${identityClientId};Authorization=AAD"
     assert settings["PSS_REPUTATION__DECAY_SCHEDULE"][0] == "decaySchedule"
     doc = module("functionapp")
     assert len(param_default(doc, "decaySchedule").split()) == 6, "NCRONTAB has six fields"
@@ -655,9 +646,7 @@ def test_app_settings_follow_preset_unless_given() -> None:
 def _role_assignments() -> list[dict[str, Any]]:
     docs = [module("rbac"), module("openai")]
     return [
-        body(r)["properties"]
-        for d in docs
-        for r in resources(d, "Microsoft.Authorization/roleAssignments").values()
+        body(r)["properties"] for d in docs for r in resources(d, "Microsoft.Authorization/roleAssignments").values()
     ]
 
 
@@ -673,13 +662,9 @@ def test_role_assignments_present() -> None:
     granted = {(role_vars.get(_role(p), _role(p)), p["principalId"]) for p in _role_assignments()}
     openai = module("openai")
     openai_role = variable(openai, "cognitiveServicesOpenAiUser")
-    granted = {
-        (role_vars.get(r, variable(openai, r) if r in openai["variables"] else r), p) for r, p in granted
-    }
+    granted = {(role_vars.get(r, variable(openai, r) if r in openai["variables"] else r), p) for r, p in granted}
     assert (ROLE_BLOB_DATA_OWNER, "functionPrincipalId") in granted
-    assert (ROLE_QUEUE_DATA_CONTRIBUTOR, "functionPrincipalId") in granted, (
-        "the queue trigger needs the queue role"
-    )
+    assert (ROLE_QUEUE_DATA_CONTRIBUTOR, "functionPrincipalId") in granted, "the queue trigger needs the queue role"
     assert (ROLE_KV_SECRETS_USER, "functionPrincipalId") in granted
     assert (ROLE_KV_SECRETS_USER, "apimPrincipalId") in granted
     assert (ROLE_METRICS_PUBLISHER, "functionPrincipalId") in granted
@@ -718,9 +703,7 @@ def test_apim_imports_openapi_and_publishes_a_product() -> None:
     assert api["format"] == "openapi+json"
     assert api["subscriptionRequired"] is True
     assert api["protocols"] == ["https"]
-    spec = json.loads(
-        loaded_text(MODULES / "apim.bicep", function(api["value"], "load_text_content")["file_path"])
-    )
+    spec = json.loads(loaded_text(MODULES / "apim.bicep", function(api["value"], "load_text_content")["file_path"]))
     assert spec["openapi"].startswith("3.")
     assert "/analyze" in spec["paths"] and "post" in spec["paths"]["/analyze"]
     product = single(doc, "Microsoft.ApiManagement/service/products")["properties"]
@@ -735,9 +718,7 @@ def test_apim_backend_uses_function_key_from_key_vault_named_value() -> None:
     secret = single(doc, "Microsoft.KeyVault/vaults/secrets")["properties"]["value"]
     (listing,) = all_functions(secret, "list_func")
     assert listing["func_name"] == "listKeys"
-    assert listing["resource_identifier"] == "${functionApp.id}/host/default", (
-        "the key comes from the function host"
-    )
+    assert listing["resource_identifier"] == "${functionApp.id}/host/default", "the key comes from the function host"
     assert accessor(secret["operator"]["operands"]["operand_2"]) == ["functionKeys", "default"]
     named = [
         body(r)
@@ -763,10 +744,7 @@ def test_apim_tls_minimum_on_classic_tiers() -> None:
     legacy = keys(variable(doc, "legacyProtocolsOff"))
     for proto in ("Tls10", "Tls11", "Ssl30"):
         assert legacy[f"Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.{proto}"] == "false"
-        assert (
-            legacy[f"Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.{proto}"]
-            == "false"
-        )
+        assert legacy[f"Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.{proto}"] == "false"
     service = single(doc, "Microsoft.ApiManagement/service")
     custom = service["properties"]["customProperties"]["operator"]["operands"]
     assert custom["condition"] == "isClassicDedicated" and custom["true_value"] == "legacyProtocolsOff"
@@ -829,9 +807,7 @@ def test_apim_policy_variants_are_well_formed(entra: bool, consumption: bool) ->
     backend = inbound.find("set-backend-service")
     assert backend is not None and backend.get("backend-id") == variable(module("apim"), "backendId")
     for header in root.iter("set-header"):
-        assert (header.get("name") or "").lower() != "x-functions-key", (
-            "the backend adds the key, never a policy"
-        )
+        assert (header.get("name") or "").lower() != "x-functions-key", "the backend adds the key, never a policy"
     product = ET.fromstring(sources["product_consumption" if consumption else "product"])
     product_tags = [child.tag for child in product.find("inbound")]
     assert ("rate-limit-by-key" in product_tags) is not consumption

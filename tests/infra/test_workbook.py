@@ -136,9 +136,7 @@ def test_every_name_in_a_query_is_defined_in_telemetry_names() -> None:
         defined = METRICS if table == "customMetrics" else EVENTS
         assert names <= defined, f"{item['name']}: {sorted(names - defined)} not in telemetry_names"
         dims = dimensions_in(query)
-        assert dims <= ATTRIBUTES, (
-            f"{item['name']}: dimensions {sorted(dims - ATTRIBUTES)} not in telemetry_names"
-        )
+        assert dims <= ATTRIBUTES, f"{item['name']}: dimensions {sorted(dims - ATTRIBUTES)} not in telemetry_names"
         assert not dims & _FORBIDDEN_DIMENSIONS
 
 
