@@ -71,6 +71,8 @@ def run_pipeline_loso(
     grouping: str = "source",
     level: str = "medium",
     quick: bool = False,
+    oof_cache: Path | None = None,
+    misses: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     os.environ.setdefault("PSS_SECRET_PROMPT_HMAC_KEY", "loso-hmac-key-0123456789abcdef0123456789")
@@ -83,8 +85,14 @@ def run_pipeline_loso(
     items = [json.loads(line) for line in DEV.open(encoding="utf-8") if line.strip()]
     if quick:
         items = items[::4]
-    log(f"  training one classifier per held-out {grouping} (this takes a while)...")
-    oof = oof_scores(grouping=grouping)
+    if oof_cache is not None and oof_cache.exists():
+        # Rules and heuristics do not change out-of-fold scores: reuse them while tuning those.
+        oof = json.loads(oof_cache.read_text())
+    else:
+        log(f"  training one classifier per held-out {grouping} (this takes a while)...")
+        oof = oof_scores(grouping=grouping)
+        if oof_cache is not None:
+            oof_cache.write_text(json.dumps(oof))
     shipped = get_classifier()
     thresholds = {lvl: shipped.threshold(lvl) for lvl in ("low", "medium", "high", "paranoid")}
     by_text = {normalize(it["text"]).text: oof[it["id"]] for it in items if it["id"] in oof}
@@ -100,13 +108,18 @@ def run_pipeline_loso(
     per_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     per_category: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     base_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    wrong: list[dict[str, Any]] = []
     for it in items:
         result = pipeline.analyze(AnalysisRequest("loso", it["text"]), record=False)
         y = it["label"] == "attack"
+        if misses is not None and result.attack != y:
+            wrong.append({"id": it["id"], "source": it["source"], "label": it["label"], "risk": round(result.risk, 4)})
         hard = bool(it.get("hard_benign"))
         per_source[it["source"]].append((y, result.attack, hard))
         per_category[it["category"]].append((y, result.attack, hard))
         base_source[it["source"]].append((y, baseline[it["id"]], hard))
+    if misses is not None:  # ids and scores only: the texts stay in ../shared
+        misses.write_text("".join(json.dumps(w) + "\n" for w in wrong))
     sources = {s: _rates(r) for s, r in per_source.items()}
     categories = {c: _rates(r) for c, r in per_category.items()}
     base = {s: _rates(r) for s, r in base_source.items()}
@@ -160,8 +173,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--level", choices=["low", "medium", "high", "paranoid"], default="medium")
     ap.add_argument("--quick", action="store_true", help="every fourth item only")
     ap.add_argument("--json-out", type=Path)
+    ap.add_argument("--oof-cache", type=Path, help="reuse (or write) the out-of-fold scores here")
+    ap.add_argument("--misses", type=Path, help="write the ids of wrongly decided items (JSONL)")
     args = ap.parse_args(argv)
-    result = run_pipeline_loso(grouping=args.grouping, level=args.level, quick=args.quick)
+    result = run_pipeline_loso(
+        grouping=args.grouping, level=args.level, quick=args.quick, oof_cache=args.oof_cache, misses=args.misses
+    )
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=1))
 

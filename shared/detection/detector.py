@@ -162,8 +162,10 @@ class Detector:
             for layer in det.layers:
                 det.findings.extend(self._layer_findings(layer, seen))
         t3 = time.perf_counter()
+        # Allowlisted phrases are known-good: the whole-text scorers do not see them.
+        scored_text = self.rules.without_allowed(norm.text)
         if self.classifier is not None:
-            score = self.classifier.score(norm.text)
+            score = self.classifier.score(scored_text) if scored_text else 0.0
             for layer in det.layers:
                 # Decoded *language* is classified too (a hidden request); decoded data such
                 # as a JWT's JSON header is not prose and only the rules look at it.
@@ -177,7 +179,7 @@ class Detector:
             det.classifier_score = score
         t4 = time.perf_counter()
         if self.embed is not None:
-            det.embedding = self.embed(norm.text)
+            det.embedding = self.embed(scored_text)
             if self.index is not None and len(self.index):
                 neighbours = self.index.query(det.embedding, k=1)
                 det.nearest = neighbours[0] if neighbours else None

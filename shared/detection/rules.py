@@ -233,6 +233,27 @@ class CompiledRules:
                 break
         return hits
 
+    def without_allowed(self, text: str) -> str:
+        """``text`` with allowlisted phrases cut out, for the scorers that see whole texts.
+
+        The classifier and the similarity index cannot ignore a span, so they are given the
+        text minus the known-good phrases (joined by a space; they look at words, not at
+        matches across the cut the way rules would).
+        """
+        if not self._allow:
+            return text
+        spans = sorted(self._allowed_spans(text))
+        if not spans:
+            return text
+        parts: list[str] = []
+        pos = 0
+        for s, e in spans:
+            if s > pos:
+                parts.append(text[pos:s])
+            pos = max(pos, e)
+        parts.append(text[pos:])
+        return " ".join(p.strip() for p in parts if p.strip())
+
     def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         for regex in self._allow:
@@ -323,3 +344,6 @@ class RuleEngine:
 
     def match(self, text: str, view: View) -> list[RuleHit]:
         return self._snapshot.match(text, view)
+
+    def without_allowed(self, text: str) -> str:
+        return self._snapshot.without_allowed(text)
