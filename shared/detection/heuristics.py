@@ -57,8 +57,8 @@ def adversarial_suffix(text: str) -> Finding | None:
     if english_score(head) < 0.12:
         return None  # not a prose request with something appended
     tail_start = len(text) - len(" ".join(text.split()[-TAIL_TOKENS:]))
-    # On the dev corpus no benign prose scores 5 or more; optimised suffixes mostly score 7+.
-    severity = Severity.HIGH if score >= 7.0 else Severity.MEDIUM
+    # On the dev corpus no benign prose passes these gates at 5 or more; optimised suffixes mostly score 6+.
+    severity = Severity.HIGH if score >= 6.0 else Severity.MEDIUM
     return Finding(
         ThreatType.JAILBREAK,
         "heur.adversarial_suffix",
@@ -97,6 +97,36 @@ def _document_kind(lines: list[str], text: str) -> str | None:
     return None
 
 
+# Lines that only frame the pasted document ("summarise this e-mail") and the stock
+# closing lines of e-mails are the user's or the sender's own: never planted.
+_FRAMING = compile_re(
+    r"(?i)\b(this|the|that|these|following|below|above|attached|my)\s+(e-?mails?|messages?|tables?|code|snippet|"
+    r"text|documents?|data|letter|thread|script|function|program|rows?|columns?)\b|"
+    r"\b(here's|here is|here are|below is|below are)\b"
+)
+_BOILERPLATE = compile_re(
+    r"(?i)\b(let (us|me) know|feel free|do not hesitate|don't hesitate|contact us|reply to this|questions or concerns|"
+    r"unsubscribe|privacy policy|terms of (use|service)|view (it )?in (your|a) browser|find out more|learn more)\b"
+)
+_CONTENT_WORD = compile_re(r"[a-z]{4,}")
+# The sender's own asides speak in the first person ("are we still on for Friday?").
+_FIRST_PERSON = compile_re(r"(?i)\b(i|i'm|i've|me|my|we|we're|us|our)\b")
+# fmt: off
+_COMMON = frozenset((
+    "this", "that", "with", "from", "your", "have", "will", "would", "could", "should", "there", "their", "they",
+    "them", "what", "when", "where", "which", "while", "about", "into", "than", "then", "these", "those", "been",
+    "being", "were", "does", "just", "also", "only", "more", "most", "some", "such", "very", "here", "please",
+    "thank", "thanks", "know", "like", "make", "sure", "need", "want", "find", "information", "question",
+    "questions",
+))
+# fmt: on
+
+
+def _stems(text: str) -> set[str]:
+    """Content-word stems (first five letters) of ``text``: crude, language-light, cheap."""
+    return {w[:5] for w in _CONTENT_WORD.findall(text.lower()) if w not in _COMMON}
+
+
 def planted_instruction(text: str) -> Finding | None:
     """An instruction planted inside a document the user pasted (indirect injection).
 
@@ -104,34 +134,50 @@ def planted_instruction(text: str) -> Finding | None:
     user's question. A line in the *middle* of the data that is itself an instruction or
     a question is out of place; one that tells the reader how to shape "your reply" is
     the classic indirect injection. Tables are strict about shape, so any stray
-    instruction line counts there; in e-mails and code only lines aimed at the reply do.
+    instruction line counts there. In e-mails a request counts when it is aimed at the
+    reply or shares no content word with the rest of the message (a task slipped in
+    from elsewhere: "describe the life cycle of a butterfly" inside a payment notice).
+    Code is left to the reply-aimed test: questions about the code are its normal prose.
     """
     if "\n" not in text:
         return None
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if len(lines) < 4:
+    if len(lines) < 3:
         return None
     kind = _document_kind(lines, text)
     if kind is None:
         return None
     body = lines[:-1]  # the last line is where users put their question
-    candidates = []
+    asks_at_end = bool(_INSTRUCTION_LINE.search(lines[-1]) or _QUESTION_PREFIX.match(lines[-1]))
+    candidates: list[tuple[int, str, bool, bool]] = []
     for n, line in enumerate(body):
         if kind == "table" and _TABLE_ROW.match(line):
             continue
-        if _QUESTION_PREFIX.match(line):
+        if _QUESTION_PREFIX.match(line) or _FRAMING.search(line):
             continue
         words = line.split()
-        if not 3 <= len(words) <= 45 or not _INSTRUCTION_LINE.search(line):
+        if not 3 <= len(words) <= 45:
             continue
+        # A line about "your answer" is an order whatever its verb ("misspell every ...").
         aimed = _ADDRESSES_REPLY.search(line) is not None
-        if aimed or kind == "table":
-            candidates.append((n, line, aimed))
-    if kind == "table" and candidates and candidates[0][0] == 0 and not _INSTRUCTION_LINE.search(lines[-1]):
-        candidates = candidates[1:]  # the user asked first and pasted the table after
+        if not aimed and not _INSTRUCTION_LINE.search(line):
+            continue
+        unrelated = False
+        if kind != "code" and len(words) >= 4 and not _BOILERPLATE.search(line) and not _FIRST_PERSON.search(line):
+            own = _stems(line)
+            rest = _stems(" ".join(lines[:n] + lines[n + 1 :]))
+            unrelated = bool(own) and not (own & rest)
+        if aimed or kind == "table" or unrelated:
+            candidates.append((n, line, aimed, unrelated))
+    if candidates and candidates[0][0] == 0 and not asks_at_end:
+        candidates = candidates[1:]  # the user asked first and pasted the document after
     if not candidates:
         return None
-    n, line, aimed = candidates[0]
+    n, line, _, _ = candidates[0]
+    aimed = any(c[2] for c in candidates)
+    unrelated = any(c[3] for c in candidates)
+    # An unrelated *order* is the strong sign; an unrelated question can be the sender's aside.
+    foreign_order = any(c[3] and not c[1].endswith("?") for c in candidates)
     start = text.find(line)
     # Between two table rows nothing but rows belongs: a sentence there was put there.
     inside_table = (
@@ -140,12 +186,20 @@ def planted_instruction(text: str) -> Finding | None:
         and bool(_TABLE_ROW.match(body[n - 1]))
         and bool(_TABLE_ROW.match(body[n + 1]))
     )
-    severity = Severity.HIGH if aimed or inside_table or len(candidates) > 1 else Severity.MEDIUM
+    # Two requests, one of them planted: a foreign order next to the user's own question
+    # at the end, or any order in a table (whose only prose should be that question).
+    foreign = asks_at_end and (foreign_order or kind == "table")
+    severity = Severity.HIGH if aimed or inside_table or foreign or len(candidates) > 1 else Severity.MEDIUM
+    if aimed:
+        why = " and tells the model how to shape its reply"
+    elif unrelated:
+        why = " and has nothing to do with the rest of it"
+    else:
+        why = " where only data belongs"
     return Finding(
         ThreatType.PROMPT_INJECTION,
         "heur.planted_instruction",
         severity,
-        f"An instruction sits inside pasted {kind} data"
-        + (" and tells the model how to shape its reply" if aimed else " where only data belongs"),
+        f"An instruction sits inside pasted {kind} data{why}",
         (start, start + len(line)) if start >= 0 else None,
     )
