@@ -303,6 +303,20 @@ def bench_quality(report: dict[str, Any], quick: bool) -> None:
                     f"  {name} vs baseline: recall x{r['recall'] / base['recall']:.2f}, "
                     f"FPR x{r['fpr'] / base['fpr']:.2f}"
                 )
+    names = [n for n in ("keyword baseline", "rules only", "full pipeline") if n in rows]
+    for key, label in (("per_source", "source"), ("per_category", "category")):
+        print(f"  {label:28s} " + " ".join(f"{n[:14]:>16s}" for n in names) + "   (recall, or FPR for benign)")
+        for item in sorted({k for n in names for k in rows[n][key]}):
+            cells = []
+            for n in names:
+                v = rows[n][key].get(item)
+                if v is None:
+                    cells.append(f"{'-':>16s}")
+                elif v.get("recall") is not None:
+                    cells.append(f"{'recall ' + format(100 * v['recall'], '.1f') + '%':>16s}")
+                else:
+                    cells.append(f"{'FPR ' + format(100 * (v.get('fpr') or 0.0), '.1f') + '%':>16s}")
+            print(f"  {item:28s} " + " ".join(cells))
     report["quality"] = rows
 
 
