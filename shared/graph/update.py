@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +190,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     shared_bands: dict[str, int] = {}
     candidates: dict[str, dict[str, Any]] = {}
     bucket_campaigns: set[str] = set()
+    buckets: dict[str, Doc] = {}  # as just written: lets the campaign step skip settled ones
     for band in msg.bands:
         bid = bucket_id(band)
 
@@ -203,6 +204,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             return node
 
         stored = store.update(GRAPH, bid, bid, bucket_mut) or {}
+        buckets[bid] = stored
         if stored.get("campaign_id"):
             bucket_campaigns.add(stored["campaign_id"])
         for m in stored.get("members", []):
@@ -251,7 +253,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             cid, members = campaign
             result.campaign_id = cid
             result.new_campaign, result.campaign_users = _record_campaign(
-                store, settings, cid, members, msg, message_id, ttl
+                store, settings, cid, members, msg, message_id, ttl, buckets
             )
 
     # 4. known-attack index ---------------------------------------------------------
@@ -330,6 +332,7 @@ def _record_campaign(
     msg: GraphMessage,
     message_id: str,
     ttl: int,
+    buckets: Mapping[str, Doc],
 ) -> tuple[bool, int]:
     created = {"new": False}
     members = list(members)
@@ -364,13 +367,17 @@ def _record_campaign(
 
     stored = store.update(PATTERNS, "campaign", cid, campaign_mut) or {}
     n_users = len(stored.get("users", []))
+
+    def settled(doc: Mapping[str, Any]) -> bool:
+        return doc.get("campaign_id") == cid and doc.get("campaign_users", 0) >= n_users
+
     for band in msg.bands:
         bid = bucket_id(band)
+        if bid in buckets and settled(buckets[bid]):
+            continue  # stamped when this message filed itself there: no read needed
 
         def stamp(doc: Doc | None) -> Doc | None:
-            if doc is None:
-                return None
-            if doc.get("campaign_id") == cid and doc.get("campaign_users", 0) >= n_users:
+            if doc is None or settled(doc):
                 return None
             doc["campaign_id"] = cid
             doc["campaign_users"] = n_users

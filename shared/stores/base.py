@@ -160,6 +160,11 @@ class Store(ABC):
 
     name: str = "abstract"
     max_update_attempts: int = 50
+    #: ``read`` builds a new document each call (parsed from storage), so :meth:`update`
+    #: can hand it to the mutator without copying it first (a copy per update was a
+    #: large share of the graph stage's time). Wrappers that cache or share documents
+    #: leave this False.
+    fresh_reads: bool = False
     #: After a lost race ``update`` sleeps a random time in ``[0, min(cap, base * 2**n))``:
     #: many writers on one hot document (an attack burst on one profile) otherwise retry
     #: in lock-step and waste O(writers^2) reads and writes (RUs on Cosmos).
@@ -224,23 +229,26 @@ class Store(ABC):
         Retries on :class:`PreconditionFailed` / :class:`Conflict` (with jittered
         backoff) until it wins or :attr:`max_update_attempts` is spent (then
         :class:`TooManyConflicts`). Returns the stored document (``None`` if absent and
-        left absent).
+        left absent). ``mutate`` may change the document it is given and return it; a
+        mutator that returns ``None`` (no write) must leave it as it found it.
         """
         for attempt in range(self.max_update_attempts):
             if attempt:
                 ceiling = min(self.update_backoff_cap_s, self.update_backoff_base_s * 2 ** (attempt - 1))
                 time.sleep(random.random() * ceiling)  # noqa: S311 - jitter, not security
             current = self.read(container, pk, doc_id)
-            new = mutate(_copy(current) if current is not None else None)
+            etag = current["_etag"] if current is not None else None
+            given = current if current is None or self.fresh_reads else _copy(current)
+            new = mutate(given)
             if new is None:
                 return current
             new = {k: v for k, v in new.items() if not k.startswith("_")}
             new["id"] = doc_id
             new[PARTITION_KEYS[container]] = pk
             try:
-                if current is None:
+                if etag is None:
                     return self.create(container, new)
-                return self.replace(container, new, current["_etag"])
+                return self.replace(container, new, etag)
             except (PreconditionFailed, Conflict):
                 continue
         raise TooManyConflicts(container, doc_id, self.max_update_attempts)

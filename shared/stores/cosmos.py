@@ -284,6 +284,7 @@ class CosmosStore(Store):
     """:class:`~shared.stores.base.Store` over Cosmos DB for NoSQL."""
 
     name = "cosmos"
+    fresh_reads = True
 
     def __init__(
         self,

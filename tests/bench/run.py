@@ -148,7 +148,17 @@ def bench_core(report: dict[str, Any], quick: bool) -> None:
         rate = len(texts) / (time.perf_counter() - start)
         rows[f"{name}_throughput_per_s_1k"] = round(rate, 1)
         print(f"  {name:4s} throughput at 1,000 chars, one core: {rate:,.0f} prompts/s")
-    # stage breakdown of the full pipeline at 1,000 chars
+        # Per-stage percentiles at 1,000 characters (the pipeline's own stage clock).
+        stages: dict[str, list[float]] = {}
+        for t in texts_of_length(items, 1_000, 300 if quick else 1000, seed=12):
+            for stage, ms in one(t).stage_ms.items():
+                stages.setdefault(stage, []).append(ms)
+        rows[f"{name}_stages_1k"] = {k: summary_ms(v) for k, v in stages.items()}
+        print(
+            f"  {name:4s} stages at 1,000 chars: "
+            + "  ".join(f"{k.removeprefix('detect.')} {pct(v, 0.5):.2f}/{pct(v, 0.95):.2f}" for k, v in stages.items())
+            + "  (p50/p95 ms)"
+        )
     report["latency"] = rows
     print("  targets: core p95 <= 2 ms @1k; full p95 <= 5 ms @1k and <= 30 ms @10k")
 
@@ -333,51 +343,21 @@ def bench_loso(report: dict[str, Any], quick: bool) -> None:
 
 def bench_devhost(report: dict[str, Any], quick: bool) -> None:
     header("analyze through the dev host (embedded default: SQLite, in-process queue)")
-    try:
-        from load import run_load  # type: ignore[import-not-found]
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).parent))
-        try:
-            from load import run_load  # type: ignore[import-not-found]
-        except ImportError as exc:
-            print(f"  unavailable: {exc}")
-            return
-    with _dev_host() as host:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from load import LocalHost, run_load  # type: ignore[import-not-found]
+
+    # The host runs in its own process (its own GIL), as a Functions worker would: the
+    # client threads here must not compete with the server for the interpreter.
+    with LocalHost() as host:
         rows = {}
         for clients in (1, 8, 32):
-            res = run_load(host.base_url, host.function_key, clients=clients, requests=300 if quick else 1500)
+            res = run_load(host.base_url, host.key, clients=clients, requests=300 if quick else 1500)
             rows[clients] = res
             print(
                 f"  {clients:>2} clients: {res['requests_per_s']:7.1f} req/s  p50 {res['p50_ms']:6.2f} ms  "
                 f"p95 {res['p95_ms']:6.2f} ms  p99 {res['p99_ms']:6.2f} ms  errors {res['errors']}"
             )
     report["devhost_load"] = rows
-
-
-class _dev_host:
-    def __enter__(self) -> Any:
-        from infra.devhost import DevHost
-
-        self.tmp = tempfile.mkdtemp(prefix="pss-bench-")
-        self.host = DevHost(
-            "function_app:app",
-            app_root=ROOT,
-            port=0,
-            queue_backend="inprocess",
-            settings_file=False,
-            timers=False,
-            env={
-                "PSS_STORE__SQLITE_PATH": f"{self.tmp}/bench.sqlite3",
-                "PSS_GRAPH__QUEUE_NAME": "graph-updates",
-                "PSS_REPUTATION__DECAY_SCHEDULE": "0 0 0 1 1 *",
-                "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "0",
-            },
-        )
-        self.host.start()
-        return self.host
-
-    def __exit__(self, *exc: object) -> None:
-        self.host.stop()
 
 
 def bench_graph(report: dict[str, Any], quick: bool) -> None:

@@ -163,6 +163,23 @@ def test_update_changes_existing_and_mutator_gets_a_copy(store: Store) -> None:
     assert store.read(USERS, "u1", "u1")["items"] == [1, 2]  # type: ignore[index]
 
 
+def test_a_mutator_that_fails_half_way_changes_nothing_stored(store: Store) -> None:
+    # Stores with fresh reads hand the mutator the document they just parsed (no copy):
+    # whatever it does to that object, only a returned document is ever written.
+    store.create(USERS, user("u1", items=[1]))
+
+    def breaks(doc: dict[str, Any] | None) -> dict[str, Any]:
+        assert doc is not None
+        doc["items"].append(2)
+        raise RuntimeError("mutator failed")
+
+    with pytest.raises(RuntimeError):
+        store.update(USERS, "u1", "u1", breaks)
+    assert store.read(USERS, "u1", "u1")["items"] == [1]  # type: ignore[index]
+    first, second = store.read(USERS, "u1", "u1"), store.read(USERS, "u1", "u1")
+    assert first is not None and second is not None and first["items"] is not second["items"]
+
+
 def test_update_gives_up_after_max_attempts_without_writing(store: Store) -> None:
     store.create(USERS, user("u1", n=0, by="setup"))
     store.max_update_attempts = 3
