@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from .features import FeatureConfig, HashedText, hash_text, linear_margin
+from .features import FeatureConfig, HashedText, distinct, hash_text, linear_margin
 
 ARTIFACT_FORMAT = 1
 MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -99,7 +99,7 @@ def best_segment(
         return -math.inf, 0, 0
     nf = weights.shape[0]
     seg = np.searchsorted(starts, hashed.position, side="right") - 1
-    keys = np.unique(seg * nf + hashed.index)
+    keys = distinct(seg * nf + hashed.index)
     sid = keys // nf
     w = weights[keys % nf].astype(np.float64)
     s = np.bincount(sid, weights=w, minlength=starts.size)

@@ -320,6 +320,19 @@ def is_document(text: str) -> bool:
     return any(tag in low for tag in _MARKUP)
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, as ``np.unique`` returns them, by one sort and a compare:
+    about four times faster than numpy 2's hash-based ``unique`` at these sizes (it was
+    most of the classifier's time on 10,000-character prompts)."""
+    if values.size < 2:
+        return values.copy()
+    ordered = np.sort(values)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def segment_rows(hashed: HashedText, n_features: int) -> list[tuple[int, int, np.ndarray]]:
     """``(start, end, distinct buckets)`` of every segment, for training.
 
@@ -330,7 +343,7 @@ def segment_rows(hashed: HashedText, n_features: int) -> list[tuple[int, int, np
     if hashed.index.size == 0:
         return []
     seg = np.searchsorted(starts, hashed.position, side="right") - 1
-    keys = np.unique(seg * n_features + hashed.index)
+    keys = distinct(seg * n_features + hashed.index)
     sid = keys // n_features
     buckets = keys % n_features
     bounds = np.searchsorted(sid, np.arange(starts.size + 1))
@@ -350,7 +363,7 @@ def sparse_row(hashed: HashedText, style_scale: float) -> tuple[np.ndarray, np.n
     persona's name, should not outweigh one telling phrase). Style pseudo-features get
     the fixed value ``style_scale`` so their pull does not fade with length.
     """
-    cols = np.unique(hashed.index)
+    cols = distinct(hashed.index)
     vals = np.full(cols.size, 1.0 / np.sqrt(float(cols.size))) if cols.size else np.zeros(0)
     if hashed.style.size and style_scale:
         cols = np.concatenate((cols, hashed.style))
@@ -364,7 +377,7 @@ def linear_margin(hashed: HashedText, weights: np.ndarray, bias: float, style_sc
     """``w . sparse_row(hashed) + b`` without building the row (the inference hot path)."""
     total = bias
     if hashed.index.size:
-        cols = np.unique(hashed.index)
+        cols = distinct(hashed.index)
         total += float(weights[cols].astype(np.float64).sum()) / float(np.sqrt(cols.size))
     if hashed.style.size and style_scale:
         total += float(style_scale) * float(weights[hashed.style].astype(np.float64).sum())
