@@ -89,8 +89,8 @@ def test_set_match_equals_individual_regexes(text: str) -> None:
     norm = normalize(text)
     for view in VIEWS:
         view_text = norm.text if view == "text" else norm.plain
-        compiled = snapshot._views[view]  # white box: the re2.Set against its own members
-        set_hits = set(compiled.matcher.Match(view_text) or ()) if view_text else set()
+        compiled = snapshot._views[view]  # white box: the re2.Sets against their own members
+        set_hits = set(compiled.candidates(view_text)) if view_text else set()
         one_by_one = {i for i, rx in enumerate(compiled.regexes) if rx.search(view_text)}
         assert set_hits == one_by_one
         engine_ids = sorted(h.rule.id for h in snapshot.match(view_text, view))
