@@ -29,7 +29,7 @@ from typing import Any
 from shared.findings import SanitizeIssue, ThreatType
 
 from .base import Claims, SanitizerStrategy, char_after, char_before, is_word_char
-from .regex import LazyRegex
+from .regex import LazyRegex, Prefilter
 
 EMAIL = LazyRegex(
     r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,24}\b",
@@ -159,6 +159,7 @@ class PiiStrategy(SanitizerStrategy):
             ("phone", "[PHONE]", PHONE_NANP, self._check_phone_nanp),
             ("phone", "[PHONE]", PHONE_NATIONAL, self._check_phone_national),
         ]
+        self._prefilter = Prefilter([d[2] for d in self._detectors])
 
     def scan(self, text: str) -> list[SanitizeIssue]:
         claims = Claims()
@@ -166,7 +167,10 @@ class PiiStrategy(SanitizerStrategy):
         has_digit = any(ch.isdigit() for ch in text)
         has_at = "@" in text
         has_colon = ":" in text
-        for kind, placeholder, pattern, check in self._detectors:
+        possible = self._prefilter.possible(text)
+        for i, (kind, placeholder, pattern, check) in enumerate(self._detectors):
+            if i not in possible:
+                continue
             if kind == "email" and not has_at:
                 continue
             if kind == "ipv6" and not has_colon:

@@ -56,3 +56,40 @@ class LazyRegex:
 
     def matches(self, text: str) -> bool:
         return self.compiled.search(text) is not None
+
+
+class Prefilter:
+    """One ``re2.Set`` pass over the text that says which of several patterns can match.
+
+    A strategy with a dozen detectors otherwise runs a dozen ``finditer`` scans per
+    prompt, nearly all of them finding nothing; with the prefilter only the patterns
+    that occur are scanned again. Built on first use; if the set cannot be compiled
+    every pattern is reported as possible (same results, no speed-up).
+    """
+
+    __slots__ = ("_all", "_patterns", "_set")
+
+    def __init__(self, patterns: list[LazyRegex]) -> None:
+        self._patterns = [p.pattern for p in patterns]
+        self._all = frozenset(range(len(patterns)))
+        self._set: Any = None
+
+    def _build(self) -> Any:
+        with _LOCK:
+            if self._set is None:
+                matcher = re2.Set.SearchSet(_options())
+                try:
+                    for pattern in self._patterns:
+                        matcher.Add(pattern)
+                    matcher.Compile()
+                except re2.error:
+                    matcher = False
+                self._set = matcher
+        return self._set
+
+    def possible(self, text: str) -> frozenset[int]:
+        """Indices of the patterns that match somewhere in ``text``."""
+        matcher = self._set if self._set is not None else self._build()
+        if matcher is False:
+            return self._all
+        return frozenset(matcher.Match(text) or ())

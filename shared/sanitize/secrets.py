@@ -36,7 +36,7 @@ from typing import Any
 from shared.findings import SanitizeIssue, ThreatType
 
 from .base import Claims, SanitizerStrategy, char_after, char_before, shannon_entropy
-from .regex import LazyRegex
+from .regex import LazyRegex, Prefilter
 
 REPLACEMENT = "[SECRET]"
 
@@ -175,13 +175,17 @@ class SecretsStrategy(SanitizerStrategy):
             ("basic_auth", BASIC_AUTH, self._check_basic),
             ("credential_assignment", ASSIGNMENT, self._check_assignment),
         ]
+        self._prefilter = Prefilter([d[1] for d in self._detectors])
 
     def scan(self, text: str) -> list[SanitizeIssue]:
         claims = Claims()
         issues: list[SanitizeIssue] = []
         if "-----BEGIN" in text:
             self._private_keys(text, claims, issues)
-        for kind, pattern, check in self._detectors:
+        possible = self._prefilter.possible(text)
+        for i, (kind, pattern, check) in enumerate(self._detectors):
+            if i not in possible:
+                continue
             for m in pattern.finditer(text):
                 span = check(text, m)
                 if span is not None and claims.claim(*span):

@@ -34,7 +34,7 @@ from typing import Any
 from shared.findings import SanitizeIssue, ThreatType
 
 from .base import SanitizerStrategy
-from .regex import LazyRegex
+from .regex import LazyRegex, Prefilter
 
 REPLACEMENT = "[SQL REMOVED]"
 
@@ -163,10 +163,14 @@ class SqlInjectionStrategy(SanitizerStrategy):
             ("tautology", TAUTOLOGY, self._check_tautology),
             ("quote_comment", QUOTE_COMMENT, self._check_quote_comment),
         ]
+        self._prefilter = Prefilter([d[1] for d in self._detectors])
 
     def scan(self, text: str) -> list[SanitizeIssue]:
         candidates: list[tuple[int, int, str]] = []
-        for kind, pattern, check in self._detectors:
+        possible = self._prefilter.possible(text)
+        for i, (kind, pattern, check) in enumerate(self._detectors):
+            if i not in possible:
+                continue
             for m in pattern.finditer(text):
                 span = check(text, m)
                 if span is not None and span[1] > span[0]:
