@@ -49,6 +49,10 @@ _PEM_MAX_BODY = 16_384
 AZURE_ACCOUNT_KEY = LazyRegex(r"(?i)\b(?:AccountKey|SharedAccessKey)\s*=\s*([A-Za-z0-9+/]{20,}={0,2})")
 AZURE_SAS_SIG = LazyRegex(r"(?i)[?&;]sig=([A-Za-z0-9%+/=]{20,})")
 AWS_ACCESS_KEY_ID = LazyRegex(r"\b((?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16})\b")
+# A secret access key is 40 base64 characters; alone it is just a string, so it counts
+# only near a key id (pasted pairs), where the generic entropy test may call it a path.
+AWS_SECRET_KEY = LazyRegex(r"([A-Za-z0-9/+]{40})")
+_AWS_PAIR_WINDOW = 200
 GITHUB_TOKEN = LazyRegex(r"\b((?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22})[A-Za-z0-9_]*)")
 LLM_API_KEY = LazyRegex(r"\b(sk-(?:ant-[a-z]+[0-9]*-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})")
 SLACK_TOKEN = LazyRegex(r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})")
@@ -162,6 +166,7 @@ class SecretsStrategy(SanitizerStrategy):
             ("azure_account_key", AZURE_ACCOUNT_KEY, lambda t, m: m.span(1)),
             ("azure_sas_signature", AZURE_SAS_SIG, lambda t, m: m.span(1)),
             ("aws_access_key_id", AWS_ACCESS_KEY_ID, lambda t, m: m.span(1)),
+            ("aws_secret_access_key", AWS_SECRET_KEY, self._check_aws_secret),
             ("github_token", GITHUB_TOKEN, self._token_end),
             ("llm_api_key", LLM_API_KEY, self._check_llm_key),
             ("slack_token", SLACK_TOKEN, self._token_end),
@@ -225,6 +230,17 @@ class SecretsStrategy(SanitizerStrategy):
                 issues.append(self.issue("high_entropy_token", start, end, REPLACEMENT))
 
     # -- validators -----------------------------------------------------------------
+
+    @staticmethod
+    def _check_aws_secret(text: str, m: Any) -> tuple[int, int] | None:
+        start, end = m.span(1)
+        if char_before(text, start) in _TOKEN_CHARS or char_after(text, end) in _TOKEN_CHARS:
+            return None  # part of a longer token
+        body = text[start:end]
+        if not (any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)):
+            return None
+        near = text[max(0, start - _AWS_PAIR_WINDOW) : end + _AWS_PAIR_WINDOW]
+        return (start, end) if AWS_ACCESS_KEY_ID.search(near) is not None else None
 
     @staticmethod
     def _token_end(text: str, m: Any) -> tuple[int, int] | None:

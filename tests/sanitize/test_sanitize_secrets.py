@@ -171,6 +171,18 @@ def test_provider_pattern_wins_over_assignment() -> None:
     assert found(f"aws_access_key_id={key}") == [("aws_access_key_id", key)]
 
 
+def test_aws_secret_key_is_found_next_to_its_key_id() -> None:
+    key_id = "AKIA" + "IOSFODNN7EXAMPLE"
+    # Slash-separated letter runs make the generic test read it as a path; the pair does not.
+    secret = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
+    assert found(f"id {key_id} secret {secret}") == [("aws_access_key_id", key_id), ("aws_secret_access_key", secret)]
+    # Without a key id nearby, a 40-character path stays a path.
+    assert found("see src/components/HeaderNavigation/MenuItemsListView") == []
+    # A longer token is not cut into a 40-character "secret".
+    long_token = "src/" + "a" * 20 + "/" + "B1" * 20
+    assert [k for k, _ in found(f"{key_id} {long_token}") if k == "aws_secret_access_key"] == []
+
+
 def test_idempotent() -> None:
     text = f"password=hunter2 and sk-{rand(40)} and {rand(30)}"
     once = SECRETS.sanitize(text)
