@@ -227,12 +227,17 @@ def _looks_like_text(raw: bytes) -> str | None:
     return text
 
 
+_EDGE_PUNCT = ".,:;!?\"'()[]{}<>"
+
+
 def english_score(text: str, limit: int = 3000) -> float:
     """Share of the first ``limit`` characters' words that are common English words."""
     words = text[:limit].lower().split()
     if not words:
         return 0.0
-    hits = sum(1 for w in words if w.strip(".,:;!?\"'()[]{}<>") in _COMMON)
+    # Most words carry no punctuation: test them as they are, strip only the misses.
+    common = _COMMON
+    hits = sum(1 for w in words if w in common or w.strip(_EDGE_PUNCT) in common)
     return hits / len(words)
 
 

@@ -70,7 +70,12 @@ def adversarial_suffix(text: str) -> Finding | None:
 
 # --------------------------------------------------------------------------- planted instructions
 
-_TABLE_ROW = compile_re(r"^\s*\|.*\|\s*$")
+
+def _is_row(line: str) -> bool:
+    """A markdown table row (``line`` is stripped): a plain string test, not a regex call."""
+    return len(line) >= 2 and line[0] == "|" and line[-1] == "|"
+
+
 _EMAIL_MARK = compile_re(
     r"(?im)^(subject|from|to|cc|date|received date|email_from)\s*:|\|email_from:|^(hi|hello|dear) \w+"
 )
@@ -87,7 +92,7 @@ _QUESTION_PREFIX = compile_re(r"(?i)^\s*(q|question)\s*[:.]")
 
 
 def _document_kind(lines: list[str], text: str) -> str | None:
-    rows = sum(1 for line in lines if _TABLE_ROW.match(line))
+    rows = sum(1 for line in lines if _is_row(line))
     if rows >= 3:
         return "table"
     if _EMAIL_MARK.search(text):
@@ -172,7 +177,7 @@ def planted_instruction(text: str) -> Finding | None:
     candidates: list[tuple[int, str, bool, bool]] = []
     vocabulary: _Vocabulary | None = None  # built on first need: most documents have no candidate
     for n, line in enumerate(body):
-        if kind == "table" and _TABLE_ROW.match(line):
+        if kind == "table" and _is_row(line):
             continue
         if _QUESTION_PREFIX.match(line) or _FRAMING.search(line):
             continue
@@ -200,12 +205,7 @@ def planted_instruction(text: str) -> Finding | None:
     foreign_order = any(c[3] and not c[1].endswith("?") for c in candidates)
     start = text.find(line)
     # Between two table rows nothing but rows belongs: a sentence there was put there.
-    inside_table = (
-        kind == "table"
-        and 0 < n < len(body) - 1
-        and bool(_TABLE_ROW.match(body[n - 1]))
-        and bool(_TABLE_ROW.match(body[n + 1]))
-    )
+    inside_table = kind == "table" and 0 < n < len(body) - 1 and _is_row(body[n - 1]) and _is_row(body[n + 1])
     # Two requests, one of them planted: a foreign order next to the user's own question
     # at the end, or any order in a table (whose only prose should be that question).
     foreign = asks_at_end and (foreign_order or kind == "table")
