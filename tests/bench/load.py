@@ -83,6 +83,7 @@ def run_load(
     users: int = 200,
     timeout_s: float = 30.0,
     allow_remote: bool = False,
+    prompts: list[str] | None = None,
 ) -> dict[str, Any]:
     """Drive ``POST /api/analyze`` with ``clients`` concurrent keep-alive connections.
 
@@ -90,6 +91,8 @@ def run_load(
     when neither is given), and in any case after :data:`HARD_CAP_S`. Returns requests/s,
     latency percentiles of all completed requests (``latency_ms`` and flat ``p50_ms``,
     ``p95_ms``, ``p99_ms``, ``max_ms``), error counts by kind, status and decision mixes.
+    With ``prompts``, request ``i`` analyses ``prompts[i % len(prompts)]`` instead of the
+    fixed :data:`MIX` (whose near-identical texts all meet in the same graph documents).
     """
     if clients < 1:
         raise ValueError("clients must be at least 1")
@@ -122,11 +125,12 @@ def run_load(
         start_gate.wait()
         try:
             while (i := next_index()) is not None:
-                template = MIX[i % len(MIX)]
-                body = {
-                    "user_id": f"load-{run_id}-{i % users}",
-                    **{k: (v.format(i=i) if isinstance(v, str) else v) for k, v in template.items()},
-                }
+                body: dict[str, Any] = {"user_id": f"load-{run_id}-{i % users}"}
+                if prompts:
+                    body["prompt"] = prompts[i % len(prompts)]
+                else:
+                    template = MIX[i % len(MIX)]
+                    body.update({k: (v.format(i=i) if isinstance(v, str) else v) for k, v in template.items()})
                 payload = json.dumps(body).encode()
                 headers = {"Content-Type": "application/json", "x-functions-key": key}
                 started = time.perf_counter()
