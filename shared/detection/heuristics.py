@@ -179,8 +179,6 @@ def planted_instruction(text: str) -> Finding | None:
     for n, line in enumerate(body):
         if kind == "table" and _is_row(line):
             continue
-        if _QUESTION_PREFIX.match(line) or _FRAMING.search(line):
-            continue
         words = line.split()
         if not 3 <= len(words) <= 45:
             continue
@@ -188,6 +186,8 @@ def planted_instruction(text: str) -> Finding | None:
         aimed = _ADDRESSES_REPLY.search(line) is not None
         if not aimed and not _INSTRUCTION_LINE.search(line):
             continue
+        if _QUESTION_PREFIX.match(line) or _FRAMING.search(line):
+            continue  # the user's own question, or a line that frames the document
         unrelated = False
         if kind != "code" and len(words) >= 4 and not _BOILERPLATE.search(line) and not _FIRST_PERSON.search(line):
             vocabulary = vocabulary or _Vocabulary(lines)
