@@ -91,8 +91,10 @@ class SqliteStore(Store):
         self._shared: sqlite3.Connection | None = None
         self._last_purge: dict[str, float] = {}
         self._closed = False
+        self._writer: threading.Lock | None = None
         if not self._memory:
             Path(self.path).resolve().parent.mkdir(parents=True, exist_ok=True)
+            self._writer = _write_lock(self.path)
 
     # ---- connections ------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -152,30 +154,42 @@ class SqliteStore(Store):
             )
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """A connection for this thread; maps SQLite failures to stable errors."""
+    def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection for this thread; maps SQLite failures to stable errors.
+
+        Writers of one process take turns on a mutex per database file before asking
+        SQLite for its write lock: SQLite's own busy handler waits by sleeping (up to
+        100 ms a try), which under many threads turned milliseconds into hundreds of them.
+        Other processes still meet at SQLite's lock, with ``busy_timeout``.
+        """
         if self._closed:
             raise DependencyError("sqlite", "The sqlite store is closed.")
+        turn = self._writer if write and self._writer is not None else contextlib.nullcontext()
         try:
-            if self._memory:
-                with self._lock:
-                    if self._shared is None:
-                        self._shared = self._open()
-                    yield self._shared
-            else:
-                conn = getattr(self._local, "conn", None)
-                if conn is None:
-                    conn = self._local.conn = self._open()
-                    with self._lock:
-                        self._conns = [(t, c) for t, c in self._conns if _alive(t, c)]
-                        self._conns.append((weakref.ref(threading.current_thread()), conn))
-                yield conn
+            with turn:
+                yield from self._connection()
         except sqlite3.IntegrityError as exc:  # pragma: no cover - every write handles its own
             raise StoreError(ErrorCode.INTERNAL, "store integrity error") from exc
         except sqlite3.Error as exc:
             # Locked past busy_timeout, disk full, I/O errors, a corrupt file, a closed handle...
             name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
             raise DependencyError("sqlite", f"The sqlite store failed ({name}).") from None
+
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection (``:memory:``: the shared one, held under the lock)."""
+        if self._memory:
+            with self._lock:
+                if self._shared is None:
+                    self._shared = self._open()
+                yield self._shared
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._open()
+            with self._lock:
+                self._conns = [(t, c) for t, c in self._conns if _alive(t, c)]
+                self._conns.append((weakref.ref(threading.current_thread()), conn))
+        yield conn
 
     def close(self) -> None:
         with self._lock:
@@ -213,7 +227,7 @@ class SqliteStore(Store):
         """Delete every expired document now; returns how many (for a maintenance timer)."""
         now = self._now()
         total = 0
-        with self._db() as conn:
+        with self._db(write=True) as conn:
             for name in CONTAINERS:
                 cur = conn.execute(
                     f'DELETE FROM "{name}" WHERE expires_at IS NOT NULL AND expires_at <= ?',  # noqa: S608
@@ -244,7 +258,7 @@ class SqliteStore(Store):
     def create(self, container: str, doc: Doc) -> Doc:
         pk, doc_id, text, now, expires = self._prepare(container, doc)
         etag = uuid.uuid4().hex
-        with self._db() as conn:
+        with self._db(write=True) as conn:
             # An expired row counts as absent: take its place in the same statement.
             cur = conn.execute(
                 f'INSERT INTO "{container}" (pk, id, body, etag, ts, expires_at) '  # noqa: S608
@@ -262,7 +276,7 @@ class SqliteStore(Store):
     def upsert(self, container: str, doc: Doc) -> Doc:
         pk, doc_id, text, now, expires = self._prepare(container, doc)
         etag = uuid.uuid4().hex
-        with self._db() as conn:
+        with self._db(write=True) as conn:
             conn.execute(
                 f'INSERT INTO "{container}" (pk, id, body, etag, ts, expires_at) '  # noqa: S608
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pk, id) DO UPDATE SET "
@@ -278,7 +292,7 @@ class SqliteStore(Store):
         if not isinstance(etag, str) or not etag:
             raise PreconditionFailed(container, doc_id)
         new_etag = uuid.uuid4().hex
-        with self._db() as conn:
+        with self._db(write=True) as conn:
             cur = conn.execute(
                 f'UPDATE "{container}" SET body = ?, etag = ?, ts = ?, expires_at = ? '  # noqa: S608
                 "WHERE pk = ? AND id = ? AND etag = ? AND (expires_at IS NULL OR expires_at > ?)",
@@ -292,7 +306,7 @@ class SqliteStore(Store):
         common.pk_field(container)
         common.check_key(pk, doc_id)
         now = self._now()
-        with self._db() as conn:
+        with self._db(write=True) as conn:
             if etag is None:
                 cur = conn.execute(
                     f'DELETE FROM "{container}" WHERE pk = ? AND id = ? '  # noqa: S608
@@ -414,6 +428,17 @@ class SqliteStore(Store):
 
     def __repr__(self) -> str:
         return f"SqliteStore({os.fspath(self.path)!r})"
+
+
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: str) -> threading.Lock:
+    """The process-wide writer mutex of one database file (shared by every store on it)."""
+    key = str(Path(path).resolve())
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
 
 
 def _alive(ref: weakref.ref[threading.Thread], conn: sqlite3.Connection) -> bool:
