@@ -19,6 +19,10 @@ EXPECTED_HTTP = {
     "manage_rule_delete": ("manage/rules/{rule_id}", {"DELETE"}, func.AuthLevel.ADMIN),
     "manage_allowlist": ("manage/allowlist", {"GET", "PUT"}, func.AuthLevel.ADMIN),
     "manage_unblock": ("manage/users/{user_id}/unblock", {"POST"}, func.AuthLevel.ADMIN),
+    "console_page": ("console", {"GET"}, func.AuthLevel.ANONYMOUS),
+    "docs_page": ("docs", {"GET"}, func.AuthLevel.ANONYMOUS),
+    "console_asset": ("console/assets/{name}", {"GET"}, func.AuthLevel.ANONYMOUS),
+    "console_view": ("console/views/{view}", {"GET"}, func.AuthLevel.ADMIN),
 }
 
 

@@ -8,35 +8,15 @@ so every test gets a clean service built from the host's settings.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from e2e.hosting import start_dev_host
 
 from infra.devhost import DevHost
-from shared.config import set_settings
-from shared.pipeline import set_pipeline
-from shared.service import set_service
-from shared.stores import get_store, set_store
-
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "shared" / "detection" / "model"
-
-
-def _reset() -> None:
-    store = None
-    try:
-        from shared import stores
-
-        store = stores._store  # closing the previous test's store
-    except AttributeError:
-        pass
-    for setter in (set_service, set_pipeline, set_store, set_settings):
-        setter(None)
-    if store is not None:
-        store.close()
+from shared.stores import get_store
 
 
 @pytest.fixture(params=["embedded", pytest.param("azure-local", marks=pytest.mark.emulator)])
@@ -46,51 +26,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def host(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[DevHost]:
-    env = {
-        "PSS_GRAPH__QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
-        "PSS_REPUTATION__DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand in tests
-        "PSS_REPUTATION__HALF_LIFE_HOURS": "0.0005",  # ~1.8 s, so recovery is observable
-        "PSS_CLASSIFIER__ENABLED": "true" if MODEL.exists() else "false",
-        "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "1000",
-    }
-    queue_backend = "inprocess"
-    storage = None
-    if backend == "embedded":
-        env.update({"PSS_STORE__BACKEND": "sqlite", "PSS_STORE__SQLITE_PATH": str(tmp_path / "e2e.sqlite3")})
-    else:
-        cosmos = request.getfixturevalue("cosmos_server")
-        azurite = request.getfixturevalue("azurite_server")
-        if not cosmos.running:
-            cosmos.start()
-        env.update(
-            {
-                "PSS_STORE__BACKEND": "cosmos",
-                "PSS_STORE__COSMOS_ENDPOINT": cosmos.endpoint,
-                "PSS_STORE__COSMOS_KEY": cosmos.key,
-                "PSS_STORE__COSMOS_VERIFY_TLS": "false",
-                "PSS_STORE__COSMOS_DATABASE": f"e2e{uuid.uuid4().hex[:12]}",
-            }
-        )
-        queue_backend = "azurite"
-        storage = azurite.connection_string
-        env["AzureWebJobsStorage"] = storage
-    _reset()
-    dev = DevHost(
-        "function_app:app",
-        app_root=ROOT,
-        port=0,
-        queue_backend=queue_backend,
-        storage_connection=storage,
-        settings_file=False,
-        env=env,
-        timers=False,
-    )
-    dev.start()
-    try:
+    peers = None
+    if backend != "embedded":
+        peers = (request.getfixturevalue("cosmos_server"), request.getfixturevalue("azurite_server"))
+    with start_dev_host(backend, tmp_path, peers) as dev:
         yield dev
-    finally:
-        dev.stop()
-        _reset()
 
 
 @pytest.fixture
