@@ -5,8 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := infra/node_modules/.installed
+WEB_STAMP := web/node_modules/.installed
+WEB_DIST := web/dist/console.html
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test test-fast bench soak lint format openapi train clean
+.PHONY: setup run test test-fast bench soak lint format openapi train clean web chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,21 +23,38 @@ $(NODE_STAMP): infra/package.json infra/package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
+## Debian's chromium for the console's browser tests (Playwright cannot download its own here).
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: $(CHROMIUM) is missing; the console's browser tests need it: sudo apt-get install -y chromium"; fi
+
+## The console and API reference assets (web/dist) from web/'s npm packages.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+$(WEB_DIST): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
+	cd web && node build.mjs
+
+web: $(WEB_DIST)
+
 ## Start the function app locally on its embedded defaults (SQLite, in-process queue) at :7071.
-run: setup local.settings.json
+run: setup web local.settings.json
 	$(PY) -m infra.devhost
 
 local.settings.json:
 	cp local.settings.example.json local.settings.json
 
 ## The whole test suite (unit, contract, end-to-end through the dev host, infra checks) and lint.
-test: setup
+test: setup web chromium
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m shared.openapi --check
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: setup web chromium
 	$(PY) -m pytest -x -q -m "not slow and not emulator"
 
 ## Benchmarks: latency percentiles, throughput, cold start, detection quality (prints figures).
@@ -61,4 +81,4 @@ train: setup
 	$(PY) -m infra.training.train_classifier
 
 clean:
-	rm -rf $(VENV) .venv-checkov infra/node_modules .pytest_cache .ruff_cache .hypothesis .data
+	rm -rf $(VENV) .venv-checkov infra/node_modules web/node_modules web/dist .artifacts .pytest_cache .ruff_cache .hypothesis .data

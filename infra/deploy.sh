@@ -162,9 +162,9 @@ output() {
 }
 
 # ---- 3. App package ------------------------------------------------------------------
-# Only the app: function_app.py, host.json, requirements.txt, functions/, shared/ (no
-# tests, infra, bicep, caches or local settings). Python packages are installed by the
-# remote build from requirements.txt.
+# Only the app: function_app.py, host.json, requirements.txt, functions/, shared/ and the
+# console's built assets in web/dist/ when present (no tests, infra, bicep, caches or local
+# settings). Python packages are installed by the remote build from requirements.txt.
 PACKAGE="$WORK_DIR/app.zip"
 build_package() {
     python3 - "$APP_ROOT" "$PACKAGE" <<'PY'
@@ -178,7 +178,9 @@ if missing:
     sys.exit(f"error: the app root {root} lacks {', '.join(missing)}")
 skip_dirs = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".data"}
 files = [root / name for name in required]
-for folder in ("functions", "shared"):
+if not (root / "web" / "dist" / "console.html").is_file():
+    print("note: web/dist is not built (make web): /api/console and /api/docs will answer 503", file=sys.stderr)
+for folder in ("functions", "shared", "web/dist"):
     for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
         rel = path.relative_to(root)
         if path.is_file() and not skip_dirs.intersection(rel.parts) and path.suffix not in {".pyc", ".pyo"}:

@@ -101,6 +101,18 @@ def test_package_holds_only_the_app(app_root: Path) -> None:
     ]
 
 
+def test_package_carries_the_built_console_but_not_its_sources(app_root: Path) -> None:
+    for rel in ("web/dist/console.html", "web/dist/console.js", "web/src/console.js", "web/node_modules/x/y.js"):
+        path = app_root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+    proc = run("dev", "--dry-run", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    packaged = {line.removeprefix("PACKAGE: ") for line in proc.stdout.splitlines() if line.startswith("PACKAGE: ")}
+    assert {p for p in packaged if p.startswith("web/")} == {"web/dist/console.html", "web/dist/console.js"}
+    assert "web/dist is not built" not in proc.stderr
+
+
 def test_location_override(app_root: Path) -> None:
     proc = run("prod", "--dry-run", "--location", "westeurope", app_root=app_root)
     assert proc.returncode == 0, proc.stderr
