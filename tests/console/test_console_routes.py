@@ -12,6 +12,12 @@ from infra.devhost import DevHost
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module", params=["embedded", pytest.param("azure-local", marks=pytest.mark.emulator)])
+def console_backend(request: pytest.FixtureRequest) -> str:
+    """The views' queries on both stores: SQLite, and Cosmos DB's protocol with Azurite queues."""
+    return request.param
+
+
 def _anon(host: DevHost) -> httpx.Client:
     return httpx.Client(base_url=f"{host.base_url}/api", timeout=30)
 
