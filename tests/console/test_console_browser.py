@@ -121,6 +121,10 @@ def test_the_graph_draws_the_campaign_and_a_node_opens(console: Console, campaig
     # The campaign list opens the same campaign.
     page.click(f"button[aria-label='Open campaign {campaign['id']}']")
     assert campaign["users"][0] in wait_text(page.locator("#campaign-detail"), campaign["id"])
+    page.wait_for_selector(f"#graph-summary[data-campaign='{campaign['id']}']", state="attached")
+    assert page.evaluate("window.pssGraph.nodes('[kind = \"campaign\"]').length") == 1
+    with page.expect_response(lambda r: r.url.endswith("/api/console/views/graph")):
+        page.click("#graph-reload")
 
 
 def test_the_metrics_panel_shows_what_the_api_says(console: Console, api: httpx.Client) -> None:

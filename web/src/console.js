@@ -151,12 +151,15 @@ async function openNode(id) {
   }
 }
 
-async function loadGraph() {
-  const g = await api("console/views/graph");
+async function loadGraph(campaignId) {
+  const query = campaignId ? `?campaign=${encodeURIComponent(campaignId)}` : "";
+  const g = await api(`console/views/graph${query}`);
   const summary = $("graph-summary");
   summary.dataset.nodes = String(g.nodes.length);
   summary.dataset.edges = String(g.edges.length);
-  summary.textContent = `${g.nodes.length} nodes, ${g.edges.length} edges around ${g.campaigns} campaign(s).`;
+  summary.dataset.campaign = campaignId || "";
+  const scope = campaignId ? `campaign ${campaignId}` : `${g.campaigns} campaign(s)`;
+  summary.textContent = `${g.nodes.length} nodes, ${g.edges.length} edges around ${scope}.`;
   const pick = $("node-pick");
   pick.replaceChildren(new Option("choose a node", ""));
   for (const n of g.nodes) pick.appendChild(new Option(`${n.kind}: ${n.label}`, n.id));
@@ -195,6 +198,7 @@ async function loadCampaigns() {
       try {
         const detail = await api(`graph/campaigns/${encodeURIComponent(c.id)}`);
         out.textContent = JSON.stringify(detail.campaign, null, 2);
+        await loadGraph(c.id); // the graph shows this campaign alone until "All campaigns"
       } catch (e) {
         out.textContent = e.message;
       }
