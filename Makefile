@@ -32,7 +32,7 @@ chromium:
 
 ## The console and API reference assets (web/dist) from web/'s npm packages.
 $(WEB_STAMP): web/package.json web/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(WEB_STAMP)
 
 $(WEB_DIST): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
