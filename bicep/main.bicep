@@ -117,10 +117,10 @@ param responseStrategy string = ''
 @maxValue(3650)
 param retentionDays int = 0
 
-@description('PSS_REPUTATION__DECAY_SCHEDULE: six-field NCRONTAB of the reputation-decay timer.')
+@description('PSS_REPUTATION_DECAY_SCHEDULE: six-field NCRONTAB of the reputation-decay timer.')
 param decaySchedule string = '0 */15 * * * *'
 
-@description('PSS_GRAPH__QUEUE_NAME: the graph-update queue (created in storage).')
+@description('PSS_GRAPH_QUEUE_NAME: the graph-update queue (created in storage).')
 param graphQueueName string = 'graph-updates'
 
 @description('PSS_LOG_LEVEL.')

@@ -44,7 +44,7 @@ param cosmosEndpoint string
 @description('Cosmos DB database (PSS_STORE__COSMOS_DATABASE).')
 param cosmosDatabaseName string
 
-@description('Graph-update queue (PSS_GRAPH__QUEUE_NAME); must match the queue created in storage.bicep.')
+@description('Graph-update queue (PSS_GRAPH_QUEUE_NAME); must match the queue created in storage.bicep.')
 param graphQueueName string
 
 @description('Key Vault secret holding the HMAC key (PSS_PRIVACY__HMAC_KEY_SECRET_NAME).')
@@ -83,7 +83,7 @@ param preset string = 'none'
 @maxValue(3650)
 param retentionDays int = 0
 
-@description('Six-field NCRONTAB schedule of the reputation-decay timer (PSS_REPUTATION__DECAY_SCHEDULE; the timer reads %PSS_REPUTATION__DECAY_SCHEDULE%).')
+@description('Six-field NCRONTAB schedule of the reputation-decay timer (PSS_REPUTATION_DECAY_SCHEDULE; the timer reads %PSS_REPUTATION_DECAY_SCHEDULE%).')
 param decaySchedule string = '0 */15 * * * *'
 
 @description('Log level (PSS_LOG_LEVEL).')
@@ -184,8 +184,8 @@ var serviceSettings = {
   PSS_STORE__COSMOS_DATABASE: cosmosDatabaseName
   PSS_SECRETS__KEY_VAULT_URL: keyVaultUri
   PSS_PRIVACY__HMAC_KEY_SECRET_NAME: hmacKeySecretName
-  PSS_REPUTATION__DECAY_SCHEDULE: decaySchedule
-  PSS_GRAPH__QUEUE_NAME: graphQueueName
+  PSS_REPUTATION_DECAY_SCHEDULE: decaySchedule
+  PSS_GRAPH_QUEUE_NAME: graphQueueName
   PSS_LIMITS__RATE_LIMIT_PER_MINUTE: string(appRateLimitPerMinute)
   PSS_SEMANTIC__EMBEDDING_DIMENSIONS: string(embeddingDimensions)
 }

@@ -47,8 +47,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def host(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[DevHost]:
     env = {
-        "PSS_GRAPH__QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
-        "PSS_REPUTATION__DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand in tests
+        "PSS_GRAPH_QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
+        "PSS_REPUTATION_DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand in tests
         "PSS_REPUTATION__HALF_LIFE_HOURS": "0.0005",  # ~1.8 s, so recovery is observable
         "PSS_CLASSIFIER__ENABLED": "true" if MODEL.exists() else "false",
         "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "1000",

@@ -45,8 +45,8 @@ SETTINGS_REQUIRED_IN_AZURE: tuple[str, ...] = (
     "PSS_STORE__COSMOS_DATABASE",  # must name the database Bicep creates
     "PSS_SECRETS__KEY_VAULT_URL",  # without it secrets fall back to environment variables
     "PSS_PRIVACY__HMAC_KEY_SECRET_NAME",  # must name the secret Bicep/deploy.sh creates
-    "PSS_REPUTATION__DECAY_SCHEDULE",  # the timer schedule is "%PSS_REPUTATION__DECAY_SCHEDULE%"
-    "PSS_GRAPH__QUEUE_NAME",  # must name the queue storage.bicep creates
+    "PSS_REPUTATION_DECAY_SCHEDULE",  # the timer schedule is "%PSS_REPUTATION_DECAY_SCHEDULE%"
+    "PSS_GRAPH_QUEUE_NAME",  # must name the queue storage.bicep creates
     "PSS_SEMANTIC__EMBEDDING_DIMENSIONS",  # must equal the Cosmos vector policy of `attacks`
 )
 
@@ -618,7 +618,7 @@ def test_app_setting_values() -> None:
     connection = settings["APPLICATIONINSIGHTS_CONNECTION_STRING"][0]
     assert connection.startswith("@Microsoft.KeyVault(SecretUri=${"), "must be a Key Vault reference"
     assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"][0] == "ClientId=${identityClientId};Authorization=AAD"
-    assert settings["PSS_REPUTATION__DECAY_SCHEDULE"][0] == "decaySchedule"
+    assert settings["PSS_REPUTATION_DECAY_SCHEDULE"][0] == "decaySchedule"
     doc = module("functionapp")
     assert len(param_default(doc, "decaySchedule").split()) == 6, "NCRONTAB has six fields"
     semantic = variable(doc, "optionalSemanticSettings")["operator"]["operands"]
