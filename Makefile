@@ -20,9 +20,10 @@ $(NODE_STAMP): infra/package.json infra/package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
-## Start the function app locally on its embedded defaults (SQLite, in-process queue) at :7071.
+## Start the function app locally on its embedded defaults (SQLite, in-process queue) at :7071;
+## with AzureWebJobsStorage exported (python -m infra.emulators prints it) the queue is Azurite.
 run: setup local.settings.json
-	$(PY) -m infra.devhost
+	$(PY) -m infra.devhost $(if $(AzureWebJobsStorage),,--queue-backend inprocess)
 
 local.settings.json:
 	cp local.settings.example.json local.settings.json
@@ -32,6 +33,7 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m shared.openapi --check
+	$(PY) -m infra.openapi_gateway --check
 	$(PY) -m pytest
 
 test-fast: setup
@@ -55,6 +57,7 @@ format: setup
 
 openapi: setup
 	$(PY) -m shared.openapi
+	$(PY) -m infra.openapi_gateway
 
 ## Retrain the shipped classifier from ../shared/datasets/dev.jsonl (+ synthetic data).
 train: setup

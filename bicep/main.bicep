@@ -213,6 +213,16 @@ param apimEnableEntraValidation bool = false
 @description('Audience of those tokens, e.g. api://<client id>.')
 param apimEntraAudience string = ''
 
+@description('Client application id allowed by the Entra validation (required by validate-azure-ad-token when it is on).')
+param apimEntraClientApplicationId string = ''
+
+@description('Deploy API Management. deploy.sh first deploys without it, publishes the code, then deploys again with the function key read from the running app.')
+param deployApim bool = true
+
+@description('Default host key of the function app, for the API Management backend (deploy.sh reads it from the running app).')
+@secure()
+param functionKey string = ''
+
 // ---- Names --------------------------------------------------------------------------
 var token = toLower(uniqueString(subscription().id, environmentName, location, namePrefix))
 var baseName = '${namePrefix}-${environmentName}'
@@ -303,7 +313,6 @@ module keyVault 'modules/keyvault.bicep' = {
     name: names.keyVault
     hmacKeySecretName: hmacKeySecretName
     hmacKey: hmacKey
-    appInsightsName: monitoring.outputs.appInsightsName
   }
 }
 
@@ -348,7 +357,8 @@ module functionApp 'modules/functionapp.bicep' = {
     storageBlobEndpoint: storage.outputs.blobEndpoint
     storageQueueEndpoint: storage.outputs.queueEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    appInsightsConnectionStringSecretUri: keyVault.outputs.appInsightsSecretUri
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    appInsightsName: monitoring.outputs.appInsightsName
     keyVaultUri: keyVault.outputs.uri
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
@@ -380,7 +390,7 @@ module functionApp 'modules/functionapp.bicep' = {
   ]
 }
 
-module apim 'modules/apim.bicep' = {
+module apim 'modules/apim.bicep' = if (deployApim) {
   name: 'apim'
   scope: rg
   params: {
@@ -401,6 +411,8 @@ module apim 'modules/apim.bicep' = {
     productApprovalRequired: apimProductApprovalRequired
     enableEntraValidation: apimEnableEntraValidation
     entraAudience: apimEntraAudience
+    entraClientApplicationId: apimEntraClientApplicationId
+    functionKey: functionKey
   }
   dependsOn: [
     rbac
@@ -410,10 +422,10 @@ module apim 'modules/apim.bicep' = {
 output AZURE_RESOURCE_GROUP string = rg.name
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
-output APIM_NAME string = apim.outputs.name
-output APIM_GATEWAY_URL string = apim.outputs.gatewayUrl
-output API_BASE_URL string = apim.outputs.apiUrl
-output APIM_SUBSCRIPTION_NAME string = apim.outputs.subscriptionName
+output APIM_NAME string = deployApim ? apim.outputs.name : ''
+output APIM_GATEWAY_URL string = deployApim ? apim.outputs.gatewayUrl : ''
+output API_BASE_URL string = deployApim ? apim.outputs.apiUrl : ''
+output APIM_SUBSCRIPTION_NAME string = deployApim ? apim.outputs.subscriptionName : ''
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.appInsightsName
