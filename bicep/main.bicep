@@ -223,6 +223,10 @@ param deployApim bool = true
 @secure()
 param functionKey string = ''
 
+@description('Appended to the Key Vault name. A deleted vault keeps its name for the purge-protection period: to redeploy after a teardown, recover it (az keyvault recover) or set a new suffix.')
+@maxLength(6)
+param keyVaultNameSuffix string = ''
+
 // ---- Names --------------------------------------------------------------------------
 var token = toLower(uniqueString(subscription().id, environmentName, location, namePrefix))
 var baseName = '${namePrefix}-${environmentName}'
@@ -236,7 +240,7 @@ var names = {
   apimIdentity: 'id-${baseName}-apim'
   storage: take('st${replace(namePrefix, '-', '')}${token}', 24)
   cosmos: 'cosmos-${baseName}-${token}'
-  keyVault: take('kv-${namePrefix}-${take(token, 10)}', 24)
+  keyVault: concat(take('kv-${namePrefix}-${take(token, 10)}', 24 - length(keyVaultNameSuffix)), keyVaultNameSuffix)
   workspace: 'log-${baseName}-${token}'
   appInsights: 'appi-${baseName}-${token}'
   plan: 'plan-${baseName}-${token}'
