@@ -40,9 +40,10 @@ $(WEB_DIST): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
 
 web: $(WEB_DIST)
 
-## Start the function app locally on its embedded defaults (SQLite, in-process queue) at :7071.
+## Start the function app locally on its embedded defaults (SQLite, in-process queue) at :7071;
+## with AzureWebJobsStorage exported (python -m infra.emulators prints it) the queue is Azurite.
 run: setup web local.settings.json
-	$(PY) -m infra.devhost
+	$(PY) -m infra.devhost $(if $(AzureWebJobsStorage),,--queue-backend inprocess)
 
 local.settings.json:
 	cp local.settings.example.json local.settings.json
@@ -52,6 +53,7 @@ test: setup web chromium
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m shared.openapi --check
+	$(PY) -m infra.openapi_gateway --check
 	$(PY) -m pytest
 
 test-fast: setup web chromium
@@ -75,6 +77,7 @@ format: setup
 
 openapi: setup
 	$(PY) -m shared.openapi
+	$(PY) -m infra.openapi_gateway
 
 ## Retrain the shipped classifier from ../shared/datasets/dev.jsonl (+ synthetic data).
 train: setup

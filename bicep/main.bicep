@@ -117,10 +117,10 @@ param responseStrategy string = ''
 @maxValue(3650)
 param retentionDays int = 0
 
-@description('PSS_REPUTATION__DECAY_SCHEDULE: six-field NCRONTAB of the reputation-decay timer.')
+@description('PSS_REPUTATION_DECAY_SCHEDULE: six-field NCRONTAB of the reputation-decay timer.')
 param decaySchedule string = '0 */15 * * * *'
 
-@description('PSS_GRAPH__QUEUE_NAME: the graph-update queue (created in storage).')
+@description('PSS_GRAPH_QUEUE_NAME: the graph-update queue (created in storage).')
 param graphQueueName string = 'graph-updates'
 
 @description('PSS_LOG_LEVEL.')
@@ -213,6 +213,20 @@ param apimEnableEntraValidation bool = false
 @description('Audience of those tokens, e.g. api://<client id>.')
 param apimEntraAudience string = ''
 
+@description('Client application id allowed by the Entra validation (required by validate-azure-ad-token when it is on).')
+param apimEntraClientApplicationId string = ''
+
+@description('Deploy API Management. deploy.sh first deploys without it, publishes the code, then deploys again with the function key read from the running app.')
+param deployApim bool = true
+
+@description('Default host key of the function app, for the API Management backend (deploy.sh reads it from the running app).')
+@secure()
+param functionKey string = ''
+
+@description('Appended to the Key Vault name. A deleted vault keeps its name for the purge-protection period: to redeploy after a teardown, recover it (az keyvault recover) or set a new suffix.')
+@maxLength(6)
+param keyVaultNameSuffix string = ''
+
 // ---- Names --------------------------------------------------------------------------
 var token = toLower(uniqueString(subscription().id, environmentName, location, namePrefix))
 var baseName = '${namePrefix}-${environmentName}'
@@ -226,7 +240,7 @@ var names = {
   apimIdentity: 'id-${baseName}-apim'
   storage: take('st${replace(namePrefix, '-', '')}${token}', 24)
   cosmos: 'cosmos-${baseName}-${token}'
-  keyVault: take('kv-${namePrefix}-${take(token, 10)}', 24)
+  keyVault: concat(take('kv-${namePrefix}-${take(token, 10)}', 24 - length(keyVaultNameSuffix)), keyVaultNameSuffix)
   workspace: 'log-${baseName}-${token}'
   appInsights: 'appi-${baseName}-${token}'
   plan: 'plan-${baseName}-${token}'
@@ -303,7 +317,6 @@ module keyVault 'modules/keyvault.bicep' = {
     name: names.keyVault
     hmacKeySecretName: hmacKeySecretName
     hmacKey: hmacKey
-    appInsightsName: monitoring.outputs.appInsightsName
   }
 }
 
@@ -348,7 +361,8 @@ module functionApp 'modules/functionapp.bicep' = {
     storageBlobEndpoint: storage.outputs.blobEndpoint
     storageQueueEndpoint: storage.outputs.queueEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    appInsightsConnectionStringSecretUri: keyVault.outputs.appInsightsSecretUri
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    appInsightsName: monitoring.outputs.appInsightsName
     keyVaultUri: keyVault.outputs.uri
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
@@ -380,7 +394,7 @@ module functionApp 'modules/functionapp.bicep' = {
   ]
 }
 
-module apim 'modules/apim.bicep' = {
+module apim 'modules/apim.bicep' = if (deployApim) {
   name: 'apim'
   scope: rg
   params: {
@@ -401,6 +415,8 @@ module apim 'modules/apim.bicep' = {
     productApprovalRequired: apimProductApprovalRequired
     enableEntraValidation: apimEnableEntraValidation
     entraAudience: apimEntraAudience
+    entraClientApplicationId: apimEntraClientApplicationId
+    functionKey: functionKey
   }
   dependsOn: [
     rbac
@@ -410,10 +426,10 @@ module apim 'modules/apim.bicep' = {
 output AZURE_RESOURCE_GROUP string = rg.name
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
-output APIM_NAME string = apim.outputs.name
-output APIM_GATEWAY_URL string = apim.outputs.gatewayUrl
-output API_BASE_URL string = apim.outputs.apiUrl
-output APIM_SUBSCRIPTION_NAME string = apim.outputs.subscriptionName
+output APIM_NAME string = deployApim ? apim.outputs.name : ''
+output APIM_GATEWAY_URL string = deployApim ? apim.outputs.gatewayUrl : ''
+output API_BASE_URL string = deployApim ? apim.outputs.apiUrl : ''
+output APIM_SUBSCRIPTION_NAME string = deployApim ? apim.outputs.subscriptionName : ''
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.appInsightsName

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List  # noqa: UP035
+
 import azure.functions as func
 
 from shared.service import get_service, guarded
@@ -9,20 +11,24 @@ from shared.service import get_service, guarded
 from ._http import body, respond
 
 bp = func.Blueprint()
-QUEUE = "%PSS_GRAPH__QUEUE_NAME%"
+QUEUE = "%PSS_GRAPH_QUEUE_NAME%"  # a flat app setting: the host cannot resolve names with "__"
+
+#: The Python worker only accepts ``typing`` generics inside ``func.Out``: it refuses
+#: ``func.Out[list[str]]`` as a "non-type annotation" and the whole app fails to load.
+Updates = func.Out[List[str]]  # noqa: UP006
 
 
 @bp.function_name("analyze")
 @bp.route(route="analyze", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.queue_output(arg_name="updates", queue_name=QUEUE, connection="AzureWebJobsStorage")
-def analyze(req: func.HttpRequest, updates: func.Out[list[str]]) -> func.HttpResponse:
+def analyze(req: func.HttpRequest, updates: Updates) -> func.HttpResponse:
     return respond(guarded(get_service().analyze)(body(req)), updates)
 
 
 @bp.function_name("analyze_batch")
 @bp.route(route="analyze/batch", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.queue_output(arg_name="updates", queue_name=QUEUE, connection="AzureWebJobsStorage")
-def analyze_batch(req: func.HttpRequest, updates: func.Out[list[str]]) -> func.HttpResponse:
+def analyze_batch(req: func.HttpRequest, updates: Updates) -> func.HttpResponse:
     return respond(guarded(get_service().analyze_batch)(body(req)), updates)
 
 

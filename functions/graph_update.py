@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 @bp.function_name("graph_update")
-@bp.queue_trigger(arg_name="msg", queue_name="%PSS_GRAPH__QUEUE_NAME%", connection="AzureWebJobsStorage")
+@bp.queue_trigger(arg_name="msg", queue_name="%PSS_GRAPH_QUEUE_NAME%", connection="AzureWebJobsStorage")
 def graph_update(msg: func.QueueMessage) -> None:
     dequeue_count = int(getattr(msg, "dequeue_count", 1) or 1)
     outcome = get_service().graph_update(msg.get_body().decode("utf-8"), msg.id, dequeue_count)

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Deploy the Prompt Security Service to Azure: infrastructure (bicep/main.bicep at
-# subscription scope) and then the function app package.
+# Deploy the Prompt Security Service to Azure in three stages, each idempotent (a re-run
+# with the same inputs changes nothing):
+#   1. infrastructure: bicep/main.bicep at subscription scope, without API Management;
+#   2. code: one package, one deploy to the Flex Consumption app;
+#   3. API Management: main.bicep again with the function key read from the running app
+#      (an empty Flex app often cannot list its keys, so APIM waits for the code).
 #
 #   APIM_PUBLISHER_EMAIL=ops@example.com infra/deploy.sh dev
 #   infra/deploy.sh prod --location westeurope --publisher-email ops@example.com
@@ -18,7 +22,7 @@ usage: infra/deploy.sh <environment> [options]
   <environment>              dev or prod (any name with bicep/parameters/<name>.parameters.json)
   --location <region>        override the parameters file's location
   --publisher-email <email>  API Management publisher e-mail (or APIM_PUBLISHER_EMAIL)
-  --skip-app                 deploy the infrastructure only
+  --skip-app                 deploy the infrastructure only (stage 1)
   --package-out <file.zip>   also keep a copy of the app package there
   --dry-run                  print the az commands instead of running them
   -h, --help                 this text
@@ -90,7 +94,7 @@ NAME_PREFIX="${NAME_PREFIX:-pss}"
 HMAC_SECRET_NAME="$(param_value hmacKeySecretName)"
 HMAC_SECRET_NAME="${HMAC_SECRET_NAME:-prompt-hmac-key}"
 RESOURCE_GROUP="rg-$NAME_PREFIX-$ENVIRONMENT"
-DEPLOYMENT_NAME="pss-$ENVIRONMENT-$(date -u +%Y%m%d%H%M%S)"
+DEPLOYMENT_NAME="pss-$ENVIRONMENT"
 
 WORK_DIR="$(mktemp -d)"
 trap 'rm -rf "$WORK_DIR"' EXIT
@@ -111,7 +115,7 @@ if [[ "$DRY_RUN" -eq 0 ]]; then
     az account show --query id -o tsv >/dev/null || { echo "error: run 'az login' first" >&2; exit 2; }
 fi
 
-# ---- 1. HMAC key: generated once, kept across deployments ---------------------------
+# ---- HMAC key: generated once, kept across deployments ---------------------------
 # Existence is checked on the control plane, so no Key Vault data role is needed. The
 # value goes to the deployment in a private temporary parameters file, never on argv.
 EXTRA_PARAMETERS=()
@@ -141,15 +145,19 @@ PY
     EXTRA_PARAMETERS+=(--parameters "@$HMAC_FILE")
 fi
 
-# ---- 2. Infrastructure ---------------------------------------------------------------
-deploy_infrastructure() {
+# ---- Helpers --------------------------------------------------------------------------
+# Bash 3.2 (macOS) treats "${a[@]}" of an empty array as unbound under set -u; expand
+# the extra parameters only when there are some.
+deploy_main() {
+    local stage_name="$1"
+    shift
     az_run deployment sub create \
-        --name "$DEPLOYMENT_NAME" \
+        --name "$DEPLOYMENT_NAME-$stage_name" \
         --location "$LOCATION" \
         --template-file "$TEMPLATE" \
         --parameters "@$PARAMETERS" \
-        --parameters "location=$LOCATION" "apimPublisherEmail=$PUBLISHER_EMAIL" \
-        "${EXTRA_PARAMETERS[@]}" \
+        --parameters "location=$LOCATION" "apimPublisherEmail=$PUBLISHER_EMAIL" "$@" \
+        ${EXTRA_PARAMETERS[@]+"${EXTRA_PARAMETERS[@]}"} \
         --output none
 }
 
@@ -158,13 +166,18 @@ output() {
         echo "<$1>"
         return 0
     fi
-    az deployment sub show --name "$DEPLOYMENT_NAME" --query "properties.outputs.$1.value" -o tsv
+    az deployment sub show --name "$DEPLOYMENT_NAME-$2" --query "properties.outputs.$1.value" -o tsv
 }
 
-# ---- 3. App package ------------------------------------------------------------------
+stage() {
+    echo
+    echo "== Stage $1: $2"
+}
+
+# ---- App package ------------------------------------------------------------------
 # Only the app: function_app.py, host.json, requirements.txt, functions/, shared/ and the
-# console's built assets in web/dist/ when present (no tests, infra, bicep, caches or local
-# settings). Python packages are installed by the remote build from requirements.txt.
+# built console (web/dist, when present; no tests, infra, bicep, caches or local settings).
+# Python packages are installed by the remote build from requirements.txt.
 PACKAGE="$WORK_DIR/app.zip"
 build_package() {
     python3 - "$APP_ROOT" "$PACKAGE" <<'PY'
@@ -203,48 +216,99 @@ publish_app() {
     fi
 }
 
-if [[ "$SKIP_APP" -eq 0 ]]; then
-    build_package
-    [[ -z "$PACKAGE_OUT" ]] || cp "$PACKAGE" "$PACKAGE_OUT"
-    if [[ "$DRY_RUN" -eq 1 ]]; then
-        python3 -c 'import sys, zipfile; print("\n".join("PACKAGE: " + n for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$PACKAGE"
+# The console (web/dist) is built by `make web` where the Makefile has that target.
+build_web() {
+    if [[ -f "$APP_ROOT/Makefile" ]] && grep -q '^web:' "$APP_ROOT/Makefile" && command -v make >/dev/null; then
+        echo "Building the console (make web)..."
+        if [[ "$DRY_RUN" -eq 1 ]]; then
+            echo "DRY-RUN: make -C $APP_ROOT web"
+        else
+            make -C "$APP_ROOT" web
+        fi
     fi
-fi
+}
 
-echo "Deploying infrastructure ($ENVIRONMENT, $LOCATION, resource group $RESOURCE_GROUP)..."
-if ! deploy_infrastructure; then
-    # The first deployment can fail while new role assignments propagate or while the
-    # new function host cannot yet list its keys (APIM named value). Publishing the app
-    # and retrying once settles both.
-    app="$(az functionapp list --resource-group "$RESOURCE_GROUP" --query '[0].name' -o tsv 2>/dev/null || true)"
-    if [[ -n "$app" && "$SKIP_APP" -eq 0 ]]; then
-        echo "First attempt failed; publishing the app to $app and retrying in 60 s..." >&2
-        publish_app "$app"
-    else
-        echo "First attempt failed; retrying in 60 s (role assignments may still be propagating)..." >&2
-    fi
+# The key APIM presents to the backend, read from the running app (the host creates it
+# on first start, so wait for it a little after a fresh publish).
+read_function_key() {
+    local app="$1" key="" attempt
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        key="$(az functionapp keys list --resource-group "$RESOURCE_GROUP" --name "$app" \
+            --query functionKeys.default -o tsv 2>/dev/null || true)"
+        [[ -n "$key" ]] && break
+        echo "  the host has no key yet (attempt $attempt of 10); waiting 30 s..." >&2
+        sleep 30
+    done
+    [[ -n "$key" ]] || { echo "error: could not read the default function key of $app" >&2; return 1; }
+    printf '%s' "$key"
+}
+
+# ---- Stage 1: infrastructure ----------------------------------------------------------
+stage "1/3" "infrastructure ($ENVIRONMENT, $LOCATION, resource group $RESOURCE_GROUP)"
+if ! deploy_main infra "deployApim=false"; then
+    # A first deployment can fail while new role assignments propagate; retry once.
+    echo "First attempt failed; retrying in 60 s (role assignments may still be propagating)..." >&2
     sleep 60
-    DEPLOYMENT_NAME="$DEPLOYMENT_NAME-retry"
-    deploy_infrastructure
+    deploy_main infra "deployApim=false"
+fi
+FUNCTION_APP_NAME="$(output FUNCTION_APP_NAME infra)"
+WORKBOOK_ID="$(output WORKBOOK_ID infra)"
+
+if [[ "$SKIP_APP" -eq 1 ]]; then
+    echo
+    if [[ "$DRY_RUN" -eq 1 ]]; then
+        echo "Dry run complete: nothing was deployed (stage 1 only, --skip-app)."
+    else
+        echo "Infrastructure deployed (stage 1 only, --skip-app); API Management waits for the code."
+    fi
+    exit 0
 fi
 
-FUNCTION_APP_NAME="$(output FUNCTION_APP_NAME)"
-if [[ "$SKIP_APP" -eq 0 ]]; then
-    echo "Publishing the app to $FUNCTION_APP_NAME..."
-    publish_app "$FUNCTION_APP_NAME"
+# ---- Stage 2: code package ------------------------------------------------------------
+stage "2/3" "code package to $FUNCTION_APP_NAME"
+build_web
+build_package
+[[ -z "$PACKAGE_OUT" ]] || cp "$PACKAGE" "$PACKAGE_OUT"
+if [[ "$DRY_RUN" -eq 1 ]]; then
+    python3 -c 'import sys, zipfile; print("\n".join("PACKAGE: " + n for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$PACKAGE"
 fi
+publish_app "$FUNCTION_APP_NAME"
 
-API_BASE_URL="$(output API_BASE_URL)"
-APIM_NAME="$(output APIM_NAME)"
-SUBSCRIPTION_NAME="$(output APIM_SUBSCRIPTION_NAME)"
-WORKBOOK_ID="$(output WORKBOOK_ID)"
+# ---- Stage 3: API Management ----------------------------------------------------------
+stage "3/3" "API Management, with the function key read from $FUNCTION_APP_NAME"
+if [[ "$DRY_RUN" -eq 1 ]]; then
+    az_run functionapp keys list --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP_NAME" \
+        --query functionKeys.default -o tsv
+    FUNCTION_KEY="<function key>"
+else
+    FUNCTION_KEY="$(read_function_key "$FUNCTION_APP_NAME")"
+fi
+KEY_FILE="$WORK_DIR/function-key.parameters.json"
+# The key goes to the deployment in a private temporary parameters file, never on argv.
+(umask 077 && printf '%s' "$FUNCTION_KEY" | python3 -c '
+import json, sys
+doc = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+       "contentVersion": "1.0.0.0", "parameters": {"functionKey": {"value": sys.stdin.read()}}}
+json.dump(doc, open(sys.argv[1], "w", encoding="utf-8"))' "$KEY_FILE")
+unset FUNCTION_KEY
+deploy_main apim "deployApim=true" --parameters "@$KEY_FILE"
+
+API_BASE_URL="$(output API_BASE_URL apim)"
+APIM_NAME="$(output APIM_NAME apim)"
+SUBSCRIPTION_NAME="$(output APIM_SUBSCRIPTION_NAME apim)"
+
+if [[ "$DRY_RUN" -eq 1 ]]; then
+    echo
+    echo "Dry run complete: nothing was deployed (the commands above are what a real run executes, in this order)."
+    exit 0
+fi
 
 cat <<EOF
 
 Deployed.
-  API Management gateway : $(output APIM_GATEWAY_URL)
+  API Management gateway : $(output APIM_GATEWAY_URL apim)
   API base URL           : $API_BASE_URL
-  Function app           : $FUNCTION_APP_NAME (reach it through APIM)
+  Function app           : $FUNCTION_APP_NAME (reach it through APIM; manage/* needs the master key, on the app itself)
   Dashboards (workbook)  : https://portal.azure.com/#resource$WORKBOOK_ID/workbook
 
 Subscription key of the default client:

@@ -287,6 +287,16 @@ def env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + ENV_NESTED.join(p.upper() for p in parts)
 
 
+#: App settings that binding expressions in ``functions/`` read as ``%NAME%``. The
+#: Functions host turns ``__`` in setting names into ``:`` and cannot resolve such a
+#: name there, so these two are flat; each feeds one nested field, and the nested
+#: spelling is refused so that the bindings and the settings cannot disagree.
+BINDING_ENV_NAMES: dict[str, tuple[str, str]] = {
+    "PSS_GRAPH_QUEUE_NAME": ("graph", "queue_name"),
+    "PSS_REPUTATION_DECAY_SCHEDULE": ("reputation", "decay_schedule"),
+}
+
+
 def known_env_names() -> set[str]:
     """Every ``PSS_*`` variable the service understands (also used by the Bicep test)."""
     names: set[str] = set()
@@ -296,7 +306,19 @@ def known_env_names() -> set[str]:
             names.update(env_name((name, sub)) for sub in annotation.model_fields)
         else:
             names.add(env_name((name,)))
-    return names
+    names.difference_update(env_name(loc) for loc in BINDING_ENV_NAMES.values())
+    return names | set(BINDING_ENV_NAMES)
+
+
+def _binding_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Fold the flat binding settings from the environment into nested overrides."""
+    out = dict(overrides)
+    for key, value in os.environ.items():
+        loc = BINDING_ENV_NAMES.get(key.upper())
+        if loc is not None:
+            group, field_name = loc
+            out[group] = {**dict(out.get(group) or {}), field_name: value}
+    return out
 
 
 #: Local stand-ins for Key Vault secrets (``shared/secrets.py``), not settings.
@@ -322,12 +344,14 @@ def load_settings(**overrides: Any) -> Settings:
     """
     unknown = _unknown_env_names()
     if unknown:
+        renamed = {env_name(loc): flat for flat, loc in BINDING_ENV_NAMES.items()}
+        hints = [f" ({name} is now {renamed[name.upper()]})" for name in unknown if name.upper() in renamed]
         raise ConfigError(
-            "Invalid configuration: unknown setting(s) " + ", ".join(unknown),
+            "Invalid configuration: unknown setting(s) " + ", ".join(unknown) + "".join(hints),
             details={"variables": unknown},
         )
     try:
-        return Settings(**overrides)
+        return Settings(**_binding_overrides(overrides))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -18,8 +18,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if key.startswith("PSS_"):
             del os.environ[key]
     os.environ["PSS_SECRET_PROMPT_HMAC_KEY"] = TEST_HMAC_KEY
-    os.environ.setdefault("PSS_GRAPH__QUEUE_NAME", "graph-updates")
-    os.environ.setdefault("PSS_REPUTATION__DECAY_SCHEDULE", "0 */15 * * * *")
+    os.environ.setdefault("PSS_GRAPH_QUEUE_NAME", "graph-updates")
+    os.environ.setdefault("PSS_REPUTATION_DECAY_SCHEDULE", "0 */15 * * * *")
     # The local Cosmos server's self-signed certificate is expected; the warning is noise.
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
 

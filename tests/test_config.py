@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from shared.config import (  # noqa: E402
+    BINDING_ENV_NAMES,
     PRESETS,
     Preset,
     ResponseStrategy,
@@ -157,7 +158,7 @@ def test_every_known_name_is_loadable(clean_env: pytest.MonkeyPatch) -> None:
     # Setting a known group variable to its default value is accepted for every group field.
     defaults = load_settings()
     for name in sorted(names):
-        parts = name[len("PSS_") :].lower().split("__")
+        parts = BINDING_ENV_NAMES.get(name) or name[len("PSS_") :].lower().split("__")
         value = defaults
         for part in parts:
             value = getattr(value, part)

@@ -78,6 +78,13 @@ param entraTenantId string = subscription().tenantId
 @description('Expected audience of the tokens, e.g. api://<app id> (Entra validation only).')
 param entraAudience string = ''
 
+@description('Application (client) id allowed to call the API; the policy requires one (Entra validation only).')
+param entraClientApplicationId string = ''
+
+@description('The function app\'s default host key, read from the running app by deploy.sh after the code is published (an empty Flex app may not answer listKeys yet).')
+@secure()
+param functionKey string
+
 var isConsumption = sku == 'Consumption'
 var classicDedicatedTiers = [
   'Developer'
@@ -145,7 +152,7 @@ resource functionKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: functionKeySecretName
   properties: {
-    value: listKeys('${functionApp.id}/host/default', '2024-04-01').functionKeys.default
+    value: functionKey
     contentType: 'text/plain; purpose=functions-host-key'
     attributes: {
       enabled: true
@@ -214,6 +221,16 @@ resource entraTenant 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = 
   }
 }
 
+resource entraClientAppValue 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = if (enableEntraValidation) {
+  parent: service
+  name: 'pss-entra-client-app-id'
+  properties: {
+    displayName: 'pss-entra-client-app-id'
+    value: entraClientApplicationId
+    secret: false
+  }
+}
+
 resource entraAudienceValue 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = if (enableEntraValidation) {
   parent: service
   name: 'pss-entra-audience'
@@ -266,7 +283,7 @@ resource api 'Microsoft.ApiManagement/service/apis@2024-05-01' = {
     }
     serviceUrl: 'https://${functionApp.properties.defaultHostName}/api'
     format: 'openapi+json'
-    value: loadTextContent('../../infra/openapi.json')
+    value: loadTextContent('../../infra/openapi.gateway.json') // without manage/* (master key only)
   }
 }
 
@@ -282,6 +299,7 @@ resource apiPolicyResource 'Microsoft.ApiManagement/service/apis/policies@2024-0
     limits
     entraTenant
     entraAudienceValue
+    entraClientAppValue
   ]
 }
 

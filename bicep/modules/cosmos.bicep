@@ -62,6 +62,16 @@ var autoscaleOptions = {
 }
 var databaseOptions = (capacityMode == 'autoscale') ? autoscaleOptions : {}
 
+@description('Autoscale maximum RU/s of the attacks container (autoscale mode only): vector indexes need dedicated container throughput.')
+@minValue(1000)
+param attacksAutoscaleMaxThroughput int = 1000
+
+var attacksOptions = (capacityMode == 'autoscale') ? {
+  autoscaleSettings: {
+    maxThroughput: attacksAutoscaleMaxThroughput
+  }
+} : {}
+
 // Every container has TTL on without a default expiry (defaultTtl -1): a document
 // expires only if it carries its own `ttl` (seconds), as the store contract says
 // (shared/stores/base.py; shared/stores/cosmos.py creates containers the same way).
@@ -173,7 +183,9 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
 ]
 
 // Known-attack vectors: nearest-neighbour queries with VectorDistance(). The vector
-// policy and index can only be set when the container is created.
+// policy and index can only be set when the container is created. Vector indexing is
+// not supported on shared database throughput, so in autoscale mode this container
+// has throughput of its own (attacksOptions).
 resource attacksContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
   parent: database
   name: 'attacks'
@@ -222,6 +234,7 @@ resource attacksContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/co
         ]
       }
     }
+    options: attacksOptions
   }
 }
 

@@ -32,8 +32,11 @@ param storageQueueEndpoint string
 @description('URL of the blob container that holds the deployment package.')
 param deploymentContainerUrl string
 
-@description('Key Vault secret URI of the Application Insights connection string (referenced, never copied).')
-param appInsightsConnectionStringSecretUri string
+@description('Table endpoint of the host storage account (the Flex host uses tables too).')
+param storageTableEndpoint string
+
+@description('Application Insights component; its connection string is not a secret (ingestion uses Entra auth), so it is set directly, with no Key Vault reference to wait on at start-up.')
+param appInsightsName string
 
 @description('Key Vault URI (PSS_SECRETS__KEY_VAULT_URL).')
 param keyVaultUri string
@@ -44,7 +47,7 @@ param cosmosEndpoint string
 @description('Cosmos DB database (PSS_STORE__COSMOS_DATABASE).')
 param cosmosDatabaseName string
 
-@description('Graph-update queue (PSS_GRAPH__QUEUE_NAME); must match the queue created in storage.bicep.')
+@description('Graph-update queue (PSS_GRAPH_QUEUE_NAME); must match the queue created in storage.bicep.')
 param graphQueueName string
 
 @description('Key Vault secret holding the HMAC key (PSS_PRIVACY__HMAC_KEY_SECRET_NAME).')
@@ -83,7 +86,7 @@ param preset string = 'none'
 @maxValue(3650)
 param retentionDays int = 0
 
-@description('Six-field NCRONTAB schedule of the reputation-decay timer (PSS_REPUTATION__DECAY_SCHEDULE; the timer reads %PSS_REPUTATION__DECAY_SCHEDULE%).')
+@description('Six-field NCRONTAB schedule of the reputation-decay timer (PSS_REPUTATION_DECAY_SCHEDULE; the timer reads %PSS_REPUTATION_DECAY_SCHEDULE%).')
 param decaySchedule string = '0 */15 * * * *'
 
 @description('Log level (PSS_LOG_LEVEL).')
@@ -168,7 +171,8 @@ var hostSettings = {
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
-  APPLICATIONINSIGHTS_CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=${appInsightsConnectionStringSecretUri})'
+  AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   AZURE_CLIENT_ID: identityClientId
   PYTHON_ENABLE_OPENTELEMETRY: enableOpenTelemetry ? 'true' : 'false'
@@ -184,8 +188,8 @@ var serviceSettings = {
   PSS_STORE__COSMOS_DATABASE: cosmosDatabaseName
   PSS_SECRETS__KEY_VAULT_URL: keyVaultUri
   PSS_PRIVACY__HMAC_KEY_SECRET_NAME: hmacKeySecretName
-  PSS_REPUTATION__DECAY_SCHEDULE: decaySchedule
-  PSS_GRAPH__QUEUE_NAME: graphQueueName
+  PSS_REPUTATION_DECAY_SCHEDULE: decaySchedule
+  PSS_GRAPH_QUEUE_NAME: graphQueueName
   PSS_LIMITS__RATE_LIMIT_PER_MINUTE: string(appRateLimitPerMinute)
   PSS_SEMANTIC__EMBEDDING_DIMENSIONS: string(embeddingDimensions)
 }
@@ -215,6 +219,10 @@ var semanticSettings = {
 
 var optionalSemanticSettings = empty(openAiEndpoint) ? {} : semanticSettings
 var policySettings = union(severitySetting, strategySetting, retentionSetting)
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
 var appSettings = union(hostSettings, serviceSettings, policySettings, optionalSemanticSettings, additionalAppSettings)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -237,6 +245,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_222: Clients reach the app through API Management over the public endpoint; every route but /api/health needs a function key. Restricting inbound traffic to APIM needs VNet integration, not deployed by this template.
   //checkov:skip=CKV_AZURE_17: The caller (API Management) authenticates with the function key from Key Vault; mutual TLS would add certificate management without adding a second factor the key does not already give.
   //checkov:skip=CKV_AZURE_212: Flex Consumption scales instances on demand and has no fixed minimum instance count; always-ready instances are a parameter (alwaysReadyHttpInstances).
+  //checkov:skip=CKV_AZURE_78: Flex Consumption sites refuse siteConfig.ftpsState (a Flex deprecation); FTP stays off through the ftp basicPublishingCredentialsPolicies (allow false) below.
   //checkov:skip=CKV_AZURE_213: The platform health-check setting is not available on Flex Consumption; GET /api/health reports each dependency for external probes and APIM.
   name: appName
   location: location
@@ -258,7 +267,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      ftpsState: 'Disabled'
       remoteDebuggingEnabled: false
       cors: {
         allowedOrigins: []
@@ -309,9 +317,11 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
 
 // Publishing uses Entra ID (az functionapp deployment source config-zip); basic
 // (user name + password) publishing credentials stay off.
+// ARM needs a location on these child resources ("The parameter location has an invalid value").
 resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'ftp'
+  location: location
   properties: {
     allow: false
   }
@@ -320,6 +330,7 @@ resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
 resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'scm'
+  location: location
   properties: {
     allow: false
   }

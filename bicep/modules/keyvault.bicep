@@ -1,6 +1,5 @@
-// Key Vault for the service's secrets: the prompt HMAC key, the function key that API
-// Management presents to the backend, and the Application Insights connection string
-// referenced from the app settings. RBAC only (no access policies), soft delete with
+// Key Vault for the service's secrets: the prompt HMAC key and the function key that
+// API Management presents to the backend. RBAC only (no access policies), soft delete with
 // purge protection so a deleted secret can always be recovered.
 
 @description('Azure region.')
@@ -26,15 +25,7 @@ param hmacKeySecretName string = 'prompt-hmac-key'
 @secure()
 param hmacKey string = ''
 
-@description('Application Insights component whose connection string is stored so the app settings can reference it.')
-param appInsightsName string
 
-@description('Name of the secret holding the Application Insights connection string.')
-param appInsightsSecretName string = 'appinsights-connection-string'
-
-resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
-  name: appInsightsName
-}
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   //checkov:skip=CKV_AZURE_109: The firewall stays open (defaultAction Allow) because the Flex Consumption app and API Management reach the vault without VNet integration; access is Entra ID + RBAC only, with no access policies.
@@ -77,21 +68,8 @@ resource hmacSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(
   }
 }
 
-resource appInsightsSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  //checkov:skip=CKV_AZURE_41: No expiry: the value is owned by Application Insights and rewritten on every deployment; an expiry would silently stop telemetry.
-  parent: vault
-  name: appInsightsSecretName
-  properties: {
-    value: appInsights.properties.ConnectionString
-    contentType: 'text/plain; purpose=appinsights-connection-string'
-    attributes: {
-      enabled: true
-    }
-  }
-}
 
 output id string = vault.id
 output name string = vault.name
 output uri string = vault.properties.vaultUri
 output hmacKeySecretName string = hmacKeySecretName
-output appInsightsSecretUri string = appInsightsSecret.properties.secretUri

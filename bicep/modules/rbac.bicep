@@ -22,6 +22,7 @@ param cosmosAccountName string
 // Built-in Azure RBAC roles.
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host leases, keys, deployment package
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // queue trigger + enqueue
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // host state in tables (Flex sample)
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6' // read secrets (app, APIM named value)
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb' // Entra-authenticated telemetry
 // Cosmos DB data-plane built-in role (not Azure RBAC): Cosmos DB Built-in Data Contributor.
@@ -60,6 +61,16 @@ resource appQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+  }
+}
+
+resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionPrincipalId, storageTableDataContributor)
+  scope: storage
+  properties: {
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
   }
 }
 

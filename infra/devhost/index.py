@@ -4,7 +4,8 @@ Everything comes from ``app.get_functions()`` (the same metadata the Python work
 sends to the host); nothing is hard-coded. Any problem (an import error, an unknown
 binding, a ``%SETTING%`` that does not resolve, a parameter without a binding) stops
 start-up with a message naming the function, instead of the real host's silent
-"0 functions loaded".
+"0 functions loaded". The Python worker's own load rules (``worker_rules.py``) run
+first, and ``%NAME%`` resolves as the host resolves it (a name with ``__`` never does).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 from .errors import DevHostError
 from .ncrontab import Schedule, ScheduleError, parse_schedule
 from .routes import RouteTemplate
-from .settings import env_lookup, is_truthy, parse_timespan, resolve_placeholders
+from .settings import binding_lookup, env_lookup, is_truthy, parse_timespan, resolve_placeholders
+from .worker_rules import check_function
 
 log = logging.getLogger("devhost")
 
@@ -186,7 +188,7 @@ def _valid_queue_name(name: str) -> bool:
 def _resolve(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise DevHostError(f"{where}: expected a string, got {value!r}")
-    return resolve_placeholders(value, env_lookup, where=where)
+    return resolve_placeholders(value, binding_lookup, where=where)
 
 
 def _queue_name(raw: Any, where: str) -> str:
@@ -220,6 +222,7 @@ def _retry(function: Any, where: str) -> RetryInfo | None:
 def _build(function: Any, route_prefix: str) -> FunctionSpec:
     name = function.get_function_name()
     where = f"function '{name}'"
+    check_function(function)  # the Python worker's rules first: it refuses before the host looks
     user_function = function.get_user_function()
     trigger = function.get_trigger()
     if trigger is None:

@@ -244,14 +244,28 @@ def resolve_placeholders(value: str, lookup: Callable[[str], str | None], *, whe
             raise DevHostError(f"{where}: empty placeholder '%%' in '{value}'")
         resolved = lookup(name)
         if resolved is None:
-            raise DevHostError(
-                f"{where}: '%{name}%' does not resolve to a value (set {name} in the environment "
-                "or in local.settings.json Values)"
+            hint = (
+                "setting names used in binding expressions cannot contain '__': the host reads them as ':'"
+                if "__" in name
+                else f"set {name} in the environment or in local.settings.json Values"
             )
+            raise DevHostError(f"{where}: '%{name}%' does not resolve to a value ({hint})")
         out.append(rest[:start])
         out.append(resolved)
         rest = rest[end + 1 :]
     return "".join(out)
+
+
+def binding_lookup(name: str) -> str | None:
+    """``%name%`` in a binding, resolved as the Functions host's name resolver does.
+
+    The host reads app settings through its configuration, where the environment
+    provider turns ``__`` into ``:``; a name containing ``__`` therefore never resolves
+    there (and the docs forbid it in binding expressions), so it does not resolve here.
+    """
+    if "__" in name:
+        return None
+    return env_lookup(name)
 
 
 def env_lookup(name: str) -> str | None:

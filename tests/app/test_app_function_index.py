@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 import azure.functions as func
+import pytest
 
 EXPECTED_HTTP = {
     "analyze": ("analyze", {"POST"}, func.AuthLevel.FUNCTION),
@@ -57,7 +58,7 @@ def test_analyze_routes_emit_graph_updates_through_the_queue_output_binding() ->
         outs = [b.get_dict_repr() for b in fns[name].get_bindings() if b.get_dict_repr()["type"] == "queue"]
         assert len(outs) == 1, name
         assert str(getattr(outs[0]["direction"], "name", outs[0]["direction"])).upper() == "OUT"
-        assert outs[0]["queueName"] == "%PSS_GRAPH__QUEUE_NAME%"
+        assert outs[0]["queueName"] == "%PSS_GRAPH_QUEUE_NAME%"
         assert outs[0]["connection"] == "AzureWebJobsStorage"
     for name in set(EXPECTED_HTTP) - {"analyze", "analyze_batch"}:
         assert all(b.get_dict_repr()["type"] != "queue" for b in fns[name].get_bindings()), name
@@ -66,10 +67,10 @@ def test_analyze_routes_emit_graph_updates_through_the_queue_output_binding() ->
 def test_queue_trigger_and_timer() -> None:
     fns = _functions()
     queue = fns["graph_update"].get_trigger()
-    assert queue.queue_name == "%PSS_GRAPH__QUEUE_NAME%"
+    assert queue.queue_name == "%PSS_GRAPH_QUEUE_NAME%"
     assert queue.connection == "AzureWebJobsStorage"
     timer = fns["reputation_decay"].get_trigger()
-    assert timer.schedule == "%PSS_REPUTATION__DECAY_SCHEDULE%"
+    assert timer.schedule == "%PSS_REPUTATION_DECAY_SCHEDULE%"
     assert not timer.run_on_startup
     assert timer.use_monitor
 
@@ -93,3 +94,22 @@ def test_binding_placeholders_are_known_settings() -> None:
             for value in binding.get_dict_repr().values():
                 if isinstance(value, str) and value.startswith("%") and value.endswith("%"):
                     assert value.strip("%") in known, value
+
+
+def test_binding_settings_are_flat_and_feed_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host cannot resolve %A__B%; the flat names feed the nested fields, the old spelling is refused."""
+    from shared.config import BINDING_ENV_NAMES, load_settings
+    from shared.errors import ConfigError
+
+    assert all("__" not in name for name in BINDING_ENV_NAMES)
+    monkeypatch.setenv("PSS_GRAPH_QUEUE_NAME", "other-queue")
+    monkeypatch.setenv("PSS_REPUTATION_DECAY_SCHEDULE", "0 0 * * * *")
+    settings = load_settings()
+    assert (settings.graph.queue_name, settings.reputation.decay_schedule) == ("other-queue", "0 0 * * * *")
+    monkeypatch.setenv("PSS_GRAPH__QUEUE_NAME", "other-queue")
+    try:
+        load_settings()
+    except ConfigError as exc:
+        assert "PSS_GRAPH__QUEUE_NAME is now PSS_GRAPH_QUEUE_NAME" in exc.message
+    else:
+        raise AssertionError("the nested spelling of a binding setting was accepted")

@@ -247,7 +247,7 @@ def bench_coldstart(report: dict[str, Any], quick: bool) -> None:
             capture_output=True,
             text=True,
             check=True,
-            env={**os.environ, "PSS_GRAPH__QUEUE_NAME": "graph-updates"},
+            env={**os.environ, "PSS_GRAPH_QUEUE_NAME": "graph-updates"},
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     med = {k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]}

@@ -83,7 +83,7 @@ def test_indexing_twice_leaves_the_app_usable(fixture_env: None) -> None:
     [
         ("devhost_fixture_app.broken.import_error:app", "simulated import failure"),
         ("devhost_fixture_app.broken.missing_setting:app", "%DEVHOST_TEST_UNSET_SETTING%"),
-        ("devhost_fixture_app.broken.unbound_param:app", "parameters ['extra'] are not bound"),
+        ("devhost_fixture_app.broken.unbound_param:app", "declared in Python but not in the function definition"),
         ("devhost_fixture_app.broken.unbound_param:app", "'Bad_Queue_Name' is not a valid queue name"),
         ("devhost_fixture_app.broken.bad_schedule:app", "invalid schedule '0 0 0 * * 7'"),
         ("devhost_fixture_app.function_app:nothing", "is not an azure.functions FunctionApp"),

@@ -44,8 +44,8 @@ def start_dev_host(
 ) -> Iterator[DevHost]:
     """``peers`` is ``(cosmos, azurite)`` for ``azure-local``; unused for ``embedded``."""
     env = {
-        "PSS_GRAPH__QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
-        "PSS_REPUTATION__DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand in tests
+        "PSS_GRAPH_QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
+        "PSS_REPUTATION_DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand in tests
         "PSS_REPUTATION__HALF_LIFE_HOURS": "0.0005",  # ~1.8 s, so recovery is observable
         "PSS_CLASSIFIER__ENABLED": "true" if MODEL.exists() else "false",
         "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "1000",

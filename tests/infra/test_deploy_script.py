@@ -51,6 +51,8 @@ def app_root(tmp_path: Path) -> Path:
         "bicep/main.bicep",
         ".data/pss.sqlite3",
         "local.settings.json",
+        "web/dist/index.html",
+        "web/src/main.ts",
     ):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,7 @@ def test_package_holds_only_the_app(app_root: Path) -> None:
         "shared/__init__.py",
         "shared/detection/model/weights.json",
         "shared/detection/rules.py",
+        "web/dist/index.html",
     ]
 
 
@@ -152,3 +155,58 @@ def test_package_is_a_zip_with_host_json_at_the_root(app_root: Path, tmp_path: P
         names = archive.namelist()
     assert "host.json" in names and "function_app.py" in names
     assert not any(name.startswith(("tests/", "infra/", "bicep/")) or "__pycache__" in name for name in names)
+
+
+def test_dry_run_prints_the_three_stages_in_order_and_deploys_nothing(app_root: Path) -> None:
+    proc = run("dev", "--dry-run", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    stages = [line for line in lines if line.startswith("== Stage ")]
+    assert [s.split(":")[0] for s in stages] == ["== Stage 1/3", "== Stage 2/3", "== Stage 3/3"]
+    commands = [line for line in lines if line.startswith(("DRY-RUN: az ", "== Stage "))]
+    order = [
+        next(i for i, c in enumerate(commands) if c.startswith("== Stage 1/3")),
+        next(i for i, c in enumerate(commands) if "deployment sub create" in c and "deployApim=false" in c),
+        next(i for i, c in enumerate(commands) if c.startswith("== Stage 2/3")),
+        next(i for i, c in enumerate(commands) if "deployment source config-zip" in c),
+        next(i for i, c in enumerate(commands) if c.startswith("== Stage 3/3")),
+        next(i for i, c in enumerate(commands) if "functionapp keys list" in c),
+        next(i for i, c in enumerate(commands) if "deployment sub create" in c and "deployApim=true" in c),
+    ]
+    assert order == sorted(order)
+    # One code deploy, two template deployments with stable names (a re-run updates them in place).
+    assert sum("config-zip" in c for c in commands) == 1
+    deploys = [c for c in commands if "deployment sub create" in c]
+    assert [c.split("--name ")[1].split()[0] for c in deploys] == ["pss-dev-infra", "pss-dev-apim"]
+    # The function key reaches APIM in a private parameters file, never on the command line.
+    assert "function-key.parameters.json" in deploys[1] and "functionKey=" not in deploys[1]
+    assert "Deployed." not in proc.stdout
+    assert "Dry run complete: nothing was deployed" in proc.stdout
+
+
+def test_skip_app_stops_after_the_infrastructure(app_root: Path) -> None:
+    proc = run("dev", "--dry-run", "--skip-app", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    assert "== Stage 2/3" not in proc.stdout and "config-zip" not in proc.stdout
+    assert "Deployed." not in proc.stdout
+
+
+def test_make_web_runs_only_where_the_makefile_has_it(app_root: Path) -> None:
+    assert "make -C" not in run("dev", "--dry-run", app_root=app_root).stdout
+    (app_root / "Makefile").write_text("web:\n\tnpm run build\n")
+    proc = run("dev", "--dry-run", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    assert f"DRY-RUN: make -C {app_root} web" in proc.stdout
+
+
+def test_arrays_are_safe_on_bash_3_2_under_set_u() -> None:
+    """macOS bash 3.2 calls an empty "${a[@]}" unbound under set -u; every expansion is guarded."""
+    text = SCRIPT.read_text()
+    for line in text.splitlines():
+        if '"${EXTRA_PARAMETERS[@]}"' in line:
+            assert '${EXTRA_PARAMETERS[@]+"${EXTRA_PARAMETERS[@]}"}' in line, line
+
+
+def test_funcignore_keeps_the_built_console() -> None:
+    patterns = [p.strip() for p in (ROOT / ".funcignore").read_text().splitlines() if p.strip()]
+    assert not any(p in ("web", "web/", "web/dist", "web/dist/", "dist", "dist/") for p in patterns)

@@ -233,8 +233,8 @@ def reset_singletons() -> None:
 def host_env(backend: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     """App settings for a dev host on ``embedded`` (SQLite) or ``azure-local`` (filled in later)."""
     env = {
-        "PSS_GRAPH__QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
-        "PSS_REPUTATION__DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand only
+        "PSS_GRAPH_QUEUE_NAME": f"graph-updates-{uuid.uuid4().hex[:8]}",
+        "PSS_REPUTATION_DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand only
         "PSS_CLASSIFIER__ENABLED": classifier_enabled(),
         "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "0",
     }

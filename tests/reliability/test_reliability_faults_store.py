@@ -121,7 +121,7 @@ def test_queued_graph_updates_survive_a_host_restart_on_azure_storage(
     if not cosmos_server.running:
         cosmos_server.start()
     env = host_env("azure-local", tmp_path, **cosmos_env(cosmos_server))
-    queue = env["PSS_GRAPH__QUEUE_NAME"]
+    queue = env["PSS_GRAPH_QUEUE_NAME"]
     storage = azurite_server.connection_string
     with dev_host(env, queue_backend="azurite", storage=storage) as host:
         # Stop the listener first, as a host that is going down does, then accept analyses.
