@@ -89,7 +89,7 @@ def test_analyze_prints_the_documented_json() -> None:
         assert {"type", "rule_id", "severity", "span"} <= set(threat)
     assert [a["agent"] for a in body["agent_findings"]] == ["similarity", "safety", "decision"]
     assert all("recommendation" in a for a in body["agent_findings"])
-    assert "pi.override.ignore_instructions" in body["explanation"]
+    assert "pi.override.ignore_instructions" in body["evidence"]["rule_ids"]
     assert body["analysis_ms"] > 0
 
 

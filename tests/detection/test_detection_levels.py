@@ -109,7 +109,7 @@ def test_strategy_changes_the_decision_not_the_verdict(pipeline_for, analyze, st
     assert clean.decision == Decision.ALLOW
     # The judgement itself does not depend on the strategy.
     assert attack.attack and not content.attack and not clean.attack
-    assert attack.threats and "pi.override.ignore_instructions" in attack.explanation
+    assert attack.threats and "pi.override.ignore_instructions" in attack.evidence["rule_ids"]
     if want_attack == Decision.ALLOW:
         assert strategy.value in attack.explanation  # says why an attack went through
     # A sanitized prompt really is sanitized; the e-mail address never survives sanitizing.
