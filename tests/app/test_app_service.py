@@ -299,6 +299,15 @@ def test_graph_views(service: Service) -> None:
     node_id = f"prompt:{reply.body['prompt1_id']}"
     node = call(service, "graph", "nodes", node_id, {})
     assert node.status == 200 and any(e["kind"] == "sent_by" for e in node.body["node"]["edges"])
+    # Plain ids work too: a user id, or the prompt1_id of an analyze reply.
+    by_user = call(service, "graph", "nodes", "g1", {})
+    assert by_user.status == 200 and by_user.body["node"]["id"] == "user:g1"
+    by_prompt = call(service, "graph", "nodes", reply.body["prompt1_id"], {})
+    assert by_prompt.status == 200 and by_prompt.body["node"]["id"] == node_id
+    rule_node = call(service, "graph", "nodes", "pattern:pi.override.ignore_instructions", {})
+    assert rule_node.status == 200
+    missing = call(service, "graph", "nodes", "nobody-here", {})
+    assert missing.status == 404 and "user:<user_id>" in missing.body["error"]["message"]
     assert call(service, "graph", "campaigns", None, {}).body["campaigns"] == []
     assert call(service, "graph", "campaigns", "nope", {}).status == 404
     assert call(service, "graph", "bogus", None, {}).status == 404
