@@ -314,6 +314,12 @@ def main(
     except ServiceError as exc:
         err.write(f"error [{exc.code.value}]: {exc.message}\n")
         return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        err.write(
+            f"error: the package {exc.name!r} is not installed for {sys.executable}; run the project's "
+            "virtualenv instead (.venv/bin/python -m shared ..., created by make setup)\n"
+        )
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_INTERRUPTED

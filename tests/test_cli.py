@@ -380,3 +380,15 @@ def test_rules_lists_every_rule_as_json() -> None:
     assert main(["rules", "--json"], out=out) == 0
     rows = _lines(out.getvalue())
     assert {r["id"] for r in rows} >= {"pi.override.ignore_instructions", "pi.override.multilingual"}
+
+
+def test_a_python_without_the_packages_gets_told_which_python_to_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shared.cli as cli
+
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise ModuleNotFoundError("No module named 're2'", name="re2")
+
+    monkeypatch.setattr(cli, "_build", missing)
+    err = io.StringIO()
+    assert main(["analyze", CLEAN], out=io.StringIO(), err=err) == 2
+    assert "'re2' is not installed" in err.getvalue() and ".venv/bin/python -m shared" in err.getvalue()
