@@ -451,7 +451,8 @@ class Pipeline:
                 kind = kinds.get((start, end), attacks[0].threat_type)
                 issues.append(SanitizeIssue(kind, "removed", (start, end), ""))
                 text = (text[:start] + " " + text[end:]).strip()
-            text = self.sanitizer.sanitize(" ".join(text.split())).text
+            # A cut at the start leaves the sentence's punctuation behind (". What is...").
+            text = self.sanitizer.sanitize(" ".join(text.split()).lstrip(".,;:!?- ")).text
         issues.append(SanitizeIssue(ThreatType.PROMPT_INJECTION, "withheld", (0, len(text)), ""))
         return SanitizeResult("", issues)
 
