@@ -1,5 +1,7 @@
-# Everything runs from a local virtualenv (.venv) and local npm packages (infra/node_modules),
-# created on first use, so a fresh machine with Python 3.11 and Node.js needs nothing else.
+# Everything runs from a local virtualenv (.venv), created on first use. npm packages
+# (infra/node_modules: the Cosmos-protocol server and Azurite) are installed only by the
+# targets that need them (test, soak, emulators), never by the default `make run`
+# (which builds only the console assets from web/, five packages).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +11,9 @@ WEB_STAMP := web/node_modules/.installed
 WEB_DIST := web/dist/console.html
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run test test-fast bench soak lint format openapi train clean web chromium
+.PHONY: setup setup-node run emulators test test-fast bench soak lint format openapi train clean web chromium
+
+PORT ?= 7071
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +25,8 @@ $(NODE_STAMP): infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-setup: $(STAMP) $(NODE_STAMP)
+## Python only: the virtualenv with runtime and test packages.
+setup: $(STAMP)
 
 ## Debian's chromium for the console's browser tests (Playwright cannot download its own here).
 chromium:
@@ -40,23 +45,33 @@ $(WEB_DIST): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
 
 web: $(WEB_DIST)
 
-## Start the function app locally on its embedded defaults (SQLite, in-process queue) at :7071;
-## with AzureWebJobsStorage exported (python -m infra.emulators prints it) the queue is Azurite.
+
+## The npm peers for the tests and the local Azure stand-ins (infra/node_modules).
+setup-node: $(NODE_STAMP)
+
+## Start the function app locally on its embedded defaults (SQLite, in-process queue):
+## http://127.0.0.1:$(PORT)/api (make run PORT=8080 for another port). npm only for the
+## console assets (web/, five packages), never the Azure peers.
+## With AzureWebJobsStorage exported (make emulators prints it) the queue is Azurite.
 run: setup web local.settings.json
-	$(PY) -m infra.devhost $(if $(AzureWebJobsStorage),,--queue-backend inprocess)
+	$(PY) -m infra.devhost --port $(PORT) $(if $(AzureWebJobsStorage),,--queue-backend inprocess)
+
+## Start the Cosmos-protocol server and Azurite and print the exports that use them.
+emulators: setup setup-node
+	$(PY) -m infra.emulators
 
 local.settings.json:
 	cp local.settings.example.json local.settings.json
 
 ## The whole test suite (unit, contract, end-to-end through the dev host, infra checks) and lint.
-test: setup web chromium
+test: setup setup-node web chromium
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m shared.openapi --check
 	$(PY) -m infra.openapi_gateway --check
 	$(PY) -m pytest
 
-test-fast: setup web chromium
+test-fast: setup setup-node web chromium
 	$(PY) -m pytest -x -q -m "not slow and not emulator"
 
 ## Benchmarks: latency percentiles, throughput, cold start, detection quality (prints figures).
@@ -64,7 +79,7 @@ bench: setup
 	$(PY) tests/bench/run.py
 
 ## Longer load and fault runs (not part of CI).
-soak: setup
+soak: setup setup-node
 	RELIABILITY_SCALE=10 $(PY) -m pytest tests/reliability
 	$(PY) tests/bench/run.py --soak
 

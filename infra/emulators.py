@@ -12,9 +12,11 @@ Both are npm packages installed into ``infra/node_modules`` by ``make setup``
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -83,14 +85,23 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        """End the emulator and everything it started (its own process group)."""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal_group(signal.SIGKILL)
                 self.process.wait(timeout=10)
+        if self.process is not None:
+            # Node may leave workers behind in the group even after the leader exits.
+            self._signal_group(signal.SIGKILL)
         self.process = None
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
 
     def restart(self) -> None:
         self.stop()
@@ -165,27 +176,40 @@ def start_azurite(port: int | None = None, workdir: Path | None = None) -> Azuri
     return emu.start()  # type: ignore[return-value]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """``python -m infra.emulators``: start both peers and print the settings that use them."""
-    import signal
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.emulators",
+        description="Start the local Azure peers (Cosmos-protocol server and Azurite queues), print the "
+        "environment variables that point the app at them, and stop both on Ctrl-C or SIGTERM.",
+    )
+    parser.add_argument("--cosmos-port", type=int, help="port for the Cosmos-protocol server (default: a free one)")
+    parser.add_argument("--azurite-port", type=int, help="port for Azurite's queue service (default: a free one)")
+    args = parser.parse_args(argv)
 
-    cosmos = start_cosmos()
-    azurite = start_azurite()
-    print("# Local Azure peers are running. In another shell:")
-    print("export PSS_STORE__BACKEND=cosmos")
-    print(f"export PSS_STORE__COSMOS_ENDPOINT={cosmos.endpoint}")
-    print(f"export PSS_STORE__COSMOS_KEY='{cosmos.key}'")
-    print("export PSS_STORE__COSMOS_VERIFY_TLS=false")
-    print(f"export AzureWebJobsStorage='{azurite.connection_string}'")
-    print("make run   # Ctrl-C here stops the peers", flush=True)
+    # Block the stop signals before anything starts, so sigwait receives them instead of
+    # the default handler ending this process and orphaning the node children.
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    started: list[Emulator] = []
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except KeyboardInterrupt:
-        pass
+        started.append(start_cosmos(args.cosmos_port))
+        started.append(start_azurite(args.azurite_port))
+        cosmos, azurite = started
+        assert isinstance(cosmos, CosmosEmulator) and isinstance(azurite, AzuriteEmulator)
+        print("# Local Azure peers are running. In another shell:")
+        print("export PSS_STORE__BACKEND=cosmos")
+        print(f"export PSS_STORE__COSMOS_ENDPOINT={cosmos.endpoint}")
+        print(f"export PSS_STORE__COSMOS_KEY='{cosmos.key}'")
+        print("export PSS_STORE__COSMOS_VERIFY_TLS=false")
+        print(f"export AzureWebJobsStorage='{azurite.connection_string}'")
+        print("make run   # Ctrl-C here stops the peers", flush=True)
+        signal.sigwait(stop_signals)
     finally:
-        cosmos.stop()
-        azurite.stop()
+        for emu in reversed(started):
+            emu.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

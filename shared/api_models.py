@@ -91,17 +91,23 @@ class AllowlistBody(_Strict):
     entries: list[str] = Field(max_length=1_000)
 
 
-class ThreatOut(BaseModel):
+class _Out(BaseModel):
+    """Replies may grow new fields; a generated client keeps the ones it does not know."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ThreatOut(_Out):
     type: str
-    rule_id: str
+    rule_id: str | None = Field(default=None, description="Operator detail only")
     severity: str
     description: str
     span: list[int] | None
     layer: str
-    confidence: float
+    confidence: float | None = Field(default=None, description="Operator detail only")
 
 
-class AgentFindingOut(BaseModel):
+class AgentFindingOut(_Out):
     agent: str
     recommendation: str
     score: float
@@ -112,7 +118,26 @@ class AgentFindingOut(BaseModel):
     elapsed_ms: float
 
 
-class AnalyzeResponse(BaseModel):
+class WarningOut(_Out):
+    code: str = Field(description="Stable code, e.g. llm_not_configured")
+    message: str
+
+
+class EvidenceOut(_Out):
+    """The ids and numbers behind the explanation (operator detail only)."""
+
+    risk: float
+    threshold: float
+    components: dict[str, float]
+    rule_ids: list[str]
+    nearest_known_attack: dict[str, Any] | None = None
+    campaign_id: str | None = None
+
+
+class AnalyzeResponse(_Out):
+    """One analysis. Fields marked "operator detail only" are absent when the reply
+    detail is ``client`` (``PSS_REPLY_DETAIL``)."""
+
     success: bool
     request_id: str
     prompt1_id: str
@@ -122,20 +147,132 @@ class AnalyzeResponse(BaseModel):
     is_similar: bool | None
     llm_response: str | None
     llm_output: dict[str, Any] | None
-    explanation: str
-    agent_findings: list[AgentFindingOut]
+    explanation: str = Field(description="Why, in words: no ids, no raw scores")
+    reasons: list[str] = Field(description="The explanation's reasons, one per entry")
+    warnings: list[WarningOut] = Field(description="Things the caller asked for that did not happen")
     decision: Literal["allow", "sanitize", "block"]
     attack: bool
-    risk_score: float
     risk_level: Literal["none", "low", "medium", "high", "critical"]
-    confidence: float
     threats: list[ThreatOut]
     sanitized_prompt: str
     sanitization: list[dict[str, Any]]
-    classifier_score: float | None
-    degraded: list[str]
     timestamp: str
     analysis_ms: float
+    risk_score: float | None = Field(default=None, description="Operator detail only")
+    confidence: float | None = Field(default=None, description="Operator detail only")
+    classifier_score: float | None = Field(
+        default=None, description="Operator detail only; on the same (calibrated) scale as risk_score"
+    )
+    evidence: EvidenceOut | None = Field(default=None, description="Operator detail only")
+    agent_findings: list[AgentFindingOut] | None = Field(default=None, description="Operator detail only")
+    degraded: list[str] | None = Field(default=None, description="Operator detail only")
+
+
+class BatchResponse(_Out):
+    success: bool
+    count: int
+    blocked: int
+    results: list[dict[str, Any]] = Field(
+        description="Per item: {id, ...an analyze reply} or {id, success: false, error}"
+    )
+
+
+class ScanOutputResponse(_Out):
+    success: bool
+    clean: bool
+    withheld: bool
+    canary_leaked: bool
+    findings: list[dict[str, Any]]
+    redacted_output: str
+
+
+class ProfileOut(_Out):
+    user_id: str
+    reputation: float
+    total_requests: int
+    flagged: int
+    blocked_requests: int
+    violations: int
+    recent_violations: list[Any]
+    blocked: bool
+    blocked_until: float | None
+    block_count: int
+    last_seen: float | None
+
+
+class ProfileResponse(_Out):
+    success: bool
+    profile: ProfileOut
+
+
+class MetricsResponse(_Out):
+    success: bool
+    window_minutes: int
+    total_analyses: int
+    attacks: int
+    detection_rate: float
+    by_decision: dict[str, int]
+    by_risk_level: dict[str, int]
+    by_threat: dict[str, int]
+    top_rules: dict[str, int]
+    latency_ms: dict[str, float | None]
+    truncated: bool
+    generated_at: float
+
+
+class HealthResponse(_Out):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    dependencies: dict[str, dict[str, Any]]
+    down: list[str]
+    degraded: list[str]
+    environment: str
+    checked_at: float
+
+
+class GraphNodeResponse(_Out):
+    success: bool
+    node: dict[str, Any] = Field(description="id, kind, counts and edges [{to, kind, at, weight}]")
+    campaigns: list[str] | None = Field(default=None, description="Only on /graph/users/{user_id}")
+
+
+class CampaignListResponse(_Out):
+    success: bool
+    campaigns: list[dict[str, Any]]
+
+
+class CampaignResponse(_Out):
+    success: bool
+    campaign: dict[str, Any]
+
+
+class RulesListResponse(_Out):
+    success: bool
+    version: int | str
+    custom: list[dict[str, Any]]
+    builtin: list[dict[str, Any]]
+
+
+class VersionResponse(_Out):
+    success: bool
+    version: int | str
+    count: int | None = None
+    id: str | None = None
+
+
+class DeletedResponse(_Out):
+    success: bool
+    deleted: str
+
+
+class AllowlistResponse(_Out):
+    success: bool
+    entries: list[str]
+
+
+class OpenApiDocument(_Out):
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
 
 
 class ErrorBody(BaseModel):

@@ -221,6 +221,9 @@ class Settings(BaseSettings):
     preset: Preset = Preset.NONE
     severity_level: SeverityLevel = SeverityLevel.MEDIUM
     response_strategy: ResponseStrategy = ResponseStrategy.BLOCK
+    #: How much an analyze reply says: ``operator`` adds scores, thresholds and ids
+    #: (rule, known attack, campaign); ``client`` gives the decision and the reasons in words.
+    reply_detail: Literal["operator", "client"] = "operator"
     environment: str = "local"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

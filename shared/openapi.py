@@ -9,89 +9,230 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from . import __version__
-from .api_models import (
-    USER_ID_PATTERN,
-    AllowlistBody,
-    AnalyzeBody,
-    AnalyzeResponse,
-    BatchBody,
-    ErrorResponse,
-    RulesBody,
-    ScanOutputBody,
-)
+from . import api_models as m
 from .custom_rules import CustomRuleSpec
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "infra" / "openapi.json"
 _REF = "#/components/schemas/{model}"
 
-#: (method, path, operationId, summary, auth, request model, response model or None)
-ROUTES: list[tuple[str, str, str, str, str, type[BaseModel] | None, type[BaseModel] | None]] = [
-    (
+#: Error replies by status: which codes each can carry (``shared/errors.py``).
+_ERRORS = {
+    "400": "Invalid request: bad_json, validation_failed, input_empty, input_null_byte, input_control_chars, "
+    "input_invalid_text",
+    "401": "Missing or wrong key (unauthorized)",
+    "404": "Not found (not_found)",
+    "413": "Body or prompt too large (body_too_large, input_too_long)",
+    "422": "Rule or allowlist refused (rule_invalid, rule_too_large, rule_limit)",
+    "429": "Rate limit exceeded (rate_limited, with Retry-After)",
+    "500": "Internal error (internal_error, with a request id and nothing else)",
+    "503": "A dependency is unavailable or the instance is overloaded (dependency_unavailable, overloaded)",
+}
+_WITH_BODY = ("400", "401", "413", "500", "503")
+_READ = ("401", "500", "503")
+_NODE_ID_HELP = (
+    "user:<user_id>, prompt:<prompt1_id of an analyze reply>, pattern:<rule_id> or campaign:<campaign_id>; "
+    "a plain user id or prompt id is looked up as user:… first, then prompt:…"
+)
+
+
+class Route(NamedTuple):
+    """One documented operation. ``auth``: ``function`` key, ``admin`` (master key) or ``anonymous``."""
+
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    auth: Literal["function", "admin", "anonymous"]
+    request: type[BaseModel] | None
+    response: type[BaseModel]
+    errors: tuple[str, ...]
+    query: tuple[dict[str, Any], ...] = ()
+    ok_status: str = "200"
+
+
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "description": "How many entries to return",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+}
+_WINDOW = {
+    "name": "window_minutes",
+    "in": "query",
+    "required": False,
+    "description": "The window the figures cover, in minutes (up to 7 days)",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 10080, "default": 60},
+}
+
+ROUTES: list[Route] = [
+    Route(
         "post",
         "/analyze",
         "analyze",
         "Analyse a prompt: allow, sanitize or block, with explanation",
         "function",
-        AnalyzeBody,
-        AnalyzeResponse,
+        m.AnalyzeBody,
+        m.AnalyzeResponse,
+        (*_WITH_BODY, "429"),
     ),
-    ("post", "/analyze/batch", "analyzeBatch", "Analyse many prompts from one user", "function", BatchBody, None),
-    (
+    Route(
+        "post",
+        "/analyze/batch",
+        "analyzeBatch",
+        "Analyse many prompts from one user",
+        "function",
+        m.BatchBody,
+        m.BatchResponse,
+        (*_WITH_BODY, "429"),
+    ),
+    Route(
         "post",
         "/scan-output",
         "scanOutput",
         "Scan an LLM answer (PII, secrets, canary leaks, exfiltration)",
         "function",
-        ScanOutputBody,
-        None,
+        m.ScanOutputBody,
+        m.ScanOutputResponse,
+        _WITH_BODY,
     ),
-    (
+    Route(
         "get",
         "/users/{user_id}/profile",
         "getUserProfile",
         "Reputation, counts, violations and block state",
         "function",
         None,
-        None,
+        m.ProfileResponse,
+        ("400", "404", *_READ),
     ),
-    (
+    Route(
         "get",
         "/metrics",
         "getMetrics",
         "Totals, detection rate, latency percentiles, breakdowns",
         "function",
         None,
-        None,
+        m.MetricsResponse,
+        ("400", *_READ),
+        (_WINDOW,),
     ),
-    ("get", "/health", "getHealth", "Service and dependency health", "anonymous", None, None),
-    ("get", "/openapi.json", "getOpenApi", "This document", "anonymous", None, None),
-    ("get", "/graph/users/{user_id}", "getGraphUser", "A user's node in the attack graph", "function", None, None),
-    ("get", "/graph/campaigns", "listCampaigns", "Recent coordinated campaigns", "function", None, None),
-    ("get", "/graph/campaigns/{campaign_id}", "getCampaign", "One campaign", "function", None, None),
-    ("get", "/graph/nodes/{node_id}", "getGraphNode", "Any graph node with its adjacency", "function", None, None),
-    ("get", "/manage/rules", "listRules", "Built-in and custom rules", "admin", None, None),
-    ("put", "/manage/rules", "replaceRules", "Replace all custom rules", "admin", RulesBody, None),
-    ("post", "/manage/rules", "upsertRule", "Add or replace one custom rule", "admin", CustomRuleSpec, None),
-    ("delete", "/manage/rules/{rule_id}", "deleteRule", "Delete a custom rule", "admin", None, None),
-    ("get", "/manage/allowlist", "getAllowlist", "Known-good phrases", "admin", None, None),
-    ("put", "/manage/allowlist", "replaceAllowlist", "Replace the allowlist", "admin", AllowlistBody, None),
-    ("post", "/manage/users/{user_id}/unblock", "unblockUser", "Lift a temporary block", "admin", None, None),
+    Route(
+        "get", "/health", "getHealth", "Service and dependency health", "anonymous", None, m.HealthResponse, ("500",)
+    ),
+    Route("get", "/openapi.json", "getOpenApi", "This document", "anonymous", None, m.OpenApiDocument, ()),
+    Route(
+        "get",
+        "/graph/users/{user_id}",
+        "getGraphUser",
+        "A user's node in the attack graph",
+        "function",
+        None,
+        m.GraphNodeResponse,
+        ("400", "404", *_READ),
+    ),
+    Route(
+        "get",
+        "/graph/campaigns",
+        "listCampaigns",
+        "Recent coordinated campaigns",
+        "function",
+        None,
+        m.CampaignListResponse,
+        ("400", *_READ),
+        (_LIMIT,),
+    ),
+    Route(
+        "get",
+        "/graph/campaigns/{campaign_id}",
+        "getCampaign",
+        "One campaign",
+        "function",
+        None,
+        m.CampaignResponse,
+        ("400", "404", *_READ),
+        (_LIMIT,),
+    ),
+    Route(
+        "get",
+        "/graph/nodes/{node_id}",
+        "getGraphNode",
+        "Any graph node with its adjacency",
+        "function",
+        None,
+        m.GraphNodeResponse,
+        ("400", "404", *_READ),
+    ),
+    Route("get", "/manage/rules", "listRules", "Built-in and custom rules", "admin", None, m.RulesListResponse, _READ),
+    Route(
+        "put",
+        "/manage/rules",
+        "replaceRules",
+        "Replace all custom rules",
+        "admin",
+        m.RulesBody,
+        m.VersionResponse,
+        (*_WITH_BODY, "422"),
+    ),
+    Route(
+        "post",
+        "/manage/rules",
+        "upsertRule",
+        "Add or replace one custom rule",
+        "admin",
+        CustomRuleSpec,
+        m.VersionResponse,
+        (*_WITH_BODY, "422"),
+        ok_status="201",
+    ),
+    Route(
+        "delete",
+        "/manage/rules/{rule_id}",
+        "deleteRule",
+        "Delete a custom rule",
+        "admin",
+        None,
+        m.DeletedResponse,
+        ("400", "404", *_READ),
+    ),
+    Route("get", "/manage/allowlist", "getAllowlist", "Known-good phrases", "admin", None, m.AllowlistResponse, _READ),
+    Route(
+        "put",
+        "/manage/allowlist",
+        "replaceAllowlist",
+        "Replace the allowlist",
+        "admin",
+        m.AllowlistBody,
+        m.VersionResponse,
+        (*_WITH_BODY, "422"),
+    ),
+    Route(
+        "post",
+        "/manage/users/{user_id}/unblock",
+        "unblockUser",
+        "Lift a temporary block",
+        "admin",
+        None,
+        m.ProfileResponse,
+        ("400", "404", *_READ),
+    ),
 ]
 
-_ERRORS = {
-    "400": "Invalid request (code in body)",
-    "401": "Missing or wrong key",
-    "404": "Not found",
-    "413": "Body or prompt too large",
-    "422": "Rule refused",
-    "429": "Rate limit exceeded",
-    "503": "A dependency is unavailable",
+#: Headers on every analyze reply, refusals included.
+_RATE_HEADERS = {
+    name: {"description": text, "schema": {"type": "integer"}}
+    for name, text in (
+        ("X-RateLimit-Limit", "Requests allowed per minute for this sender"),
+        ("X-RateLimit-Remaining", "Requests left in the current minute"),
+        ("X-RateLimit-Reset", "When the window resets (Unix seconds)"),
+    )
 }
 
 
@@ -127,7 +268,10 @@ def _openapi30(node: Any) -> Any:
         if isinstance(merged.get("enum"), list) and None not in merged["enum"]:
             merged["enum"] = [*merged["enum"], None]  # OAS 3.0.3: enum still applies to null
         return merged
-    return {k: _openapi30(v) for k, v in node.items()}
+    out = {k: _openapi30(v) for k, v in node.items()}
+    if "const" in out:  # JSON Schema's const is not OpenAPI 3.0: a one-value enum says the same
+        out["enum"] = [out.pop("const")]
+    return out
 
 
 #: Text the service will analyse: not blank (``input_empty``) and without NUL bytes
@@ -164,10 +308,15 @@ def _document_runtime_checks(schemas: dict[str, Any]) -> None:
         _string_branch(props[name]).update(text)
     # prompt1 or its alias prompt, as a string (null means absent)
     given = {name: {"required": [name], "properties": {name: {"type": "string"}}} for name in ("prompt1", "prompt")}
-    analyze["oneOf"] = [
-        {**given["prompt1"], "not": given["prompt"]},
-        {**given["prompt"], "not": given["prompt1"]},
-    ]
+    # "Both or neither" is refused. Said with ``not`` alone, so the properties stay on the
+    # object itself: a oneOf here makes client generators split the body into two
+    # models that each lose user_id and the other fields.
+    analyze["not"] = {
+        "anyOf": [
+            {"allOf": [given["prompt1"], given["prompt"]]},
+            {"not": {"anyOf": [given["prompt1"], given["prompt"]]}},
+        ]
+    }
     analyze["description"] += " Exactly one of them is required (null counts as absent)."
     threshold = props["similarity_threshold"]
     threshold["anyOf"] = [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}]
@@ -188,48 +337,72 @@ def _document_runtime_checks(schemas: dict[str, Any]) -> None:
 
 #: Path parameters: what each route accepts (anything else is a 400 or a 404).
 _PATH_PARAMS: dict[str, dict[str, Any]] = {
-    "user_id": {"type": "string", "pattern": USER_ID_PATTERN},
+    "user_id": {"type": "string", "pattern": m.USER_ID_PATTERN},
     "campaign_id": {"type": "string", "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,200}$"},
-    "node_id": {"type": "string", "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,255}$"},
+    "node_id": {
+        "type": "string",
+        "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,255}$",
+        "description": _NODE_ID_HELP,
+    },
     "rule_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{1,63}$"},
 }
 
 
-def build_openapi() -> dict[str, Any]:
-    models = [m for r in ROUTES for m in (r[5], r[6]) if m is not None] + [ErrorResponse]
+def build_openapi(include: Callable[[Route], bool] | None = None) -> dict[str, Any]:
+    """The document for every route, or for those ``include`` keeps (e.g. a gateway
+    variant without ``/manage``)."""
+    routes = [r for r in ROUTES if include is None or include(r)]
+    models = [x for r in routes for x in (r.request, r.response) if x is not None] + [m.ErrorResponse]
     paths: dict[str, Any] = {}
-    for method, path, op_id, summary, auth, req_model, resp_model in ROUTES:
+    for route in routes:
         op: dict[str, Any] = {
-            "operationId": op_id,
-            "summary": summary,
-            "tags": [path.strip("/").split("/")[0]],
+            "operationId": route.operation_id,
+            "summary": route.summary,
+            "tags": [route.path.strip("/").split("/")[0]],
         }
         params = [
             {"name": seg[1:-1], "in": "path", "required": True, "schema": dict(_PATH_PARAMS[seg[1:-1]])}
-            for seg in path.split("/")
+            for seg in route.path.split("/")
             if seg.startswith("{")
         ]
+        for param in params:
+            if "description" in param["schema"]:
+                param["description"] = param["schema"].pop("description")
+        params += [dict(q) for q in route.query]
         if params:
             op["parameters"] = params
-        if req_model is not None:
+        if route.request is not None:
             op["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": _REF.format(model=req_model.__name__)}}},
+                "content": {"application/json": {"schema": {"$ref": _REF.format(model=route.request.__name__)}}},
             }
-        ok: dict[str, Any] = {"description": "OK"}
-        if resp_model is not None:
-            ok["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=resp_model.__name__)}}}
-        responses: dict[str, Any] = {"201" if op_id == "upsertRule" else "200": ok}
-        for code, text in _ERRORS.items():
+        rate = route.operation_id in ("analyze", "analyzeBatch")
+        ok: dict[str, Any] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=route.response.__name__)}}},
+        }
+        if rate:
+            ok["headers"] = _RATE_HEADERS
+        responses: dict[str, Any] = {route.ok_status: ok}
+        for code in sorted(route.errors):
+            if route.operation_id == "getHealth" and code == "500":
+                continue
             responses[code] = {
-                "description": text,
+                "description": _ERRORS[code],
                 "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorResponse")}}},
             }
+            if rate:
+                responses[code]["headers"] = _RATE_HEADERS
+        if route.operation_id == "getHealth":
+            responses["503"] = {
+                "description": "Unhealthy: the store or the engine is down",
+                "content": {"application/json": {"schema": {"$ref": _REF.format(model="HealthResponse")}}},
+            }
         op["responses"] = responses
-        op["security"] = [] if auth == "anonymous" else [{"functionKey": []}]
-        if auth == "admin":
+        op["security"] = {"anonymous": [], "function": [{"functionKey": []}], "admin": [{"masterKey": []}]}[route.auth]
+        if route.auth == "admin":
             op["description"] = "Requires the host master key (APIM supplies it for callers with the admin role)."
-        paths.setdefault(path, {})[method] = op
+        paths.setdefault(route.path, {})[route.method] = op
     return {
         "openapi": "3.0.3",
         "info": {
@@ -237,10 +410,27 @@ def build_openapi() -> dict[str, Any]:
             "version": __version__,
             "description": "Prompt firewall for LLM applications: analyse prompts, scan answers, manage rules.",
         },
+        "servers": [
+            {"url": "/api", "description": "The function app, on the host that serves this document"},
+            {"url": "http://127.0.0.1:7071/api", "description": "Local dev host (make run)"},
+        ],
         "paths": paths,
         "components": {
             "schemas": _schemas(models),
-            "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}},
+            "securitySchemes": {
+                "functionKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-functions-key",
+                    "description": "A function key (or the master key)",
+                },
+                "masterKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-functions-key",
+                    "description": "The host master key; a function key is refused",
+                },
+            },
         },
     }
 

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .agents import AgentContext, AgentFinding, DecisionAgent, Orchestrator, SafetyAgent, SimilarityAgent
 from .config import Settings, get_settings
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRAPH_MESSAGE_VERSION = 1
+#: Threat fields a client reply keeps (no rule ids, no confidences).
+CLIENT_THREAT_KEYS = frozenset({"type", "severity", "description", "span", "layer"})
 
 
 @dataclass(slots=True)
@@ -91,9 +93,26 @@ class AnalysisResult:
     stage_ms: dict[str, float]
     graph_message: dict[str, Any] | None = None
     degraded: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
-    def to_api(self) -> dict[str, Any]:
-        """The response body of ``POST /api/analyze`` (seed-compatible plus extras)."""
+    def to_api(self, detail: Literal["operator", "client"] = "operator") -> dict[str, Any]:
+        """The response body of ``POST /api/analyze`` (seed-compatible plus extras).
+
+        ``operator`` is everything: scores, threshold, rule / attack / campaign ids and the
+        agents' findings. ``client`` is what any caller may see: the decision, the level and
+        the reasons in words, with nothing that would let an attacker tune a prompt.
+        """
+        body = self._operator_body()
+        if detail == "operator":
+            return body
+        for key in ("agent_findings", "risk_score", "confidence", "classifier_score", "evidence", "degraded"):
+            body.pop(key)
+        body["threats"] = [{k: v for k, v in t.items() if k in CLIENT_THREAT_KEYS} for t in body["threats"]]
+        return body
+
+    def _operator_body(self) -> dict[str, Any]:
         return {
             "success": True,
             "request_id": self.request_id,
@@ -105,6 +124,9 @@ class AnalysisResult:
             "llm_response": self.llm_response,
             "llm_output": self.llm_output.to_dict() if self.llm_output else None,
             "explanation": self.explanation,
+            "reasons": self.reasons,
+            "evidence": self.evidence,
+            "warnings": self.warnings,
             "agent_findings": [a.to_dict() for a in self.agent_findings],
             "decision": self.decision.value,
             "attack": self.attack,
@@ -114,6 +136,7 @@ class AnalysisResult:
             "threats": [f.to_dict() for f in self.threats],
             "sanitized_prompt": self.sanitized.text,
             "sanitization": [i.to_dict() for i in self.sanitized.issues],
+            # On the risk scale (calibrated), the same number the risk is made of.
             "classifier_score": round(self.classifier_score, 4) if self.classifier_score is not None else None,
             "degraded": self.degraded,
             "timestamp": self.timestamp,
@@ -331,14 +354,18 @@ class Pipeline:
             is_similar = scores[metric] >= threshold
             stages["similarity"] = (time.perf_counter() - t) * 1e3
 
+        if verdict.decision == Decision.SANITIZE and verdict.attack:
+            sanitized = self._neutralise(sanitized, verdict.threshold)
         llm_response: str | None = None
         llm_output: OutputScan | None = None
         degraded: list[str] = []
+        warnings: list[dict[str, str]] = []
         if req.forward_to_llm:
             t = time.perf_counter()
             llm_response, llm_output, problem = self._forward(verdict.decision, sanitized.text)
             if problem:
                 degraded.append(problem)
+                warnings.append(_forward_warning(problem))
             stages["llm"] = (time.perf_counter() - t) * 1e3
         degraded.extend(f"agent:{a.agent}:{a.status}" for a in agent_findings if a.status != "ok")
         if judge_note and judge_note.startswith("judge:"):
@@ -367,12 +394,15 @@ class Pipeline:
             similarity_metric=metric if scores is not None else None,
             llm_response=llm_response,
             llm_output=llm_output,
-            classifier_score=detection.classifier_score,
+            classifier_score=verdict.components.get("classifier"),
             input_hash=input_hash,
             timestamp=datetime.fromtimestamp(now, UTC).isoformat(),
             analysis_ms=0.0,
             stage_ms=stages,
             degraded=degraded,
+            reasons=verdict.reasons,
+            evidence=verdict.evidence,
+            warnings=warnings,
         )
         if self.store is not None:
             result.graph_message = self._graph_message(result, detection, bands, now)
@@ -388,6 +418,44 @@ class Pipeline:
         return result
 
     # ---------------------------------------------------------------- extras
+    def _neutralise(self, sanitized: SanitizeResult, threshold: float, rounds: int = 3) -> SanitizeResult:
+        """Remove the spans that make the text an attack until it scans clean.
+
+        Each round re-detects the cleaned text and cuts out every attack finding's span
+        (the sanitizers have already redacted PII and secrets, stripped markup and
+        neutralised SQL). Evidence without a span (the classifier alone, a known-attack
+        match) cannot be cut out: then the whole text is withheld (empty string), so the
+        returned ``sanitized_prompt`` never carries an attack.
+        """
+        from .findings import SanitizeIssue
+
+        text, issues = sanitized.text, list(sanitized.issues)
+        calibration = self.orchestrator.decision.calibration
+        for _ in range(rounds):
+            det = self.detector.detect(text)
+            attacks = [f for f in det.findings if f.threat_type in ATTACK_THREATS]
+            clf = calibration(det.classifier_score) if det.classifier_score is not None else 0.0
+            if not attacks and clf < threshold:
+                return SanitizeResult(text, issues)
+            spans = sorted({f.span for f in attacks if f.span is not None and f.span[1] > f.span[0]})
+            if not spans:
+                break
+            merged: list[list[int]] = []
+            for start, end in spans:
+                if merged and start <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end])
+            kinds = {tuple(f.span): f.threat_type for f in attacks if f.span is not None}
+            for start, end in reversed(merged):
+                kind = kinds.get((start, end), attacks[0].threat_type)
+                issues.append(SanitizeIssue(kind, "removed", (start, end), ""))
+                text = (text[:start] + " " + text[end:]).strip()
+            # A cut at the start leaves the sentence's punctuation behind (". What is...").
+            text = self.sanitizer.sanitize(" ".join(text.split()).lstrip(".,;:!?- ")).text
+        issues.append(SanitizeIssue(ThreatType.PROMPT_INJECTION, "withheld", (0, len(text)), ""))
+        return SanitizeResult("", issues)
+
     def _maybe_judge(self, prompt: str, risk: float, detection: Detection) -> str | None:
         """Ask the optional LLM judge about grey-zone prompts only (off by default).
 
@@ -492,6 +560,18 @@ class Pipeline:
             "bands": bands,
             "embedding": np.round(vector.astype(np.float64), 5).tolist() if vector is not None else None,
         }
+
+
+def _forward_warning(problem: str) -> dict[str, str]:
+    """A forwarding problem said plainly, next to the (still valid) analysis."""
+    if problem == "llm:not_configured":
+        return {
+            "code": "llm_not_configured",
+            "message": "forward_to_llm was requested but Azure OpenAI is not configured (set "
+            "PSS_SEMANTIC__AZURE_OPENAI_ENDPOINT and PSS_SEMANTIC__CHAT_DEPLOYMENT); "
+            "the prompt was analysed, not forwarded",
+        }
+    return {"code": "llm_unavailable", "message": f"the prompt was analysed but not forwarded ({problem})"}
 
 
 def _local_embedding(settings: Settings) -> tuple[Callable[[str], np.ndarray], KnownAttackIndex]:

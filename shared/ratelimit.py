@@ -55,3 +55,18 @@ class RateLimiter:
             while len(self._windows) > MAX_TRACKED_USERS:
                 self._windows.popitem(last=False)
         return Quota(allowed, self.per_minute, self.per_minute - used, reset)
+
+    def peek(self, user_id: str | None, now: float | None = None) -> Quota:
+        """The quota ``user_id`` has left in this window, without spending any of it
+        (``None``: a sender not yet known, who has the whole limit)."""
+        now = time.time() if now is None else now
+        window = int(now // WINDOW_SECONDS)
+        reset = (window + 1) * WINDOW_SECONDS
+        if self.per_minute <= 0:
+            return Quota(True, 0, 0, reset)
+        used = 0
+        if user_id is not None:
+            with self._lock:
+                start, seen = self._windows.get(user_id, (window, 0))
+            used = seen if start == window else 0
+        return Quota(used < self.per_minute, self.per_minute, self.per_minute - used, reset)

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -30,6 +30,24 @@ from .errors import DependencyError, ErrorCode, InputError, RuleError, ServiceEr
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
+ReplyDetail = Literal["operator", "client"]
+
+
+def _user_id_of(body: bytes) -> str | None:
+    """The ``user_id`` of a refused body, when it can be read cheaply and is a valid id."""
+    from .api_models import USER_ID_PATTERN
+    from .detection._re import compile_re
+
+    if len(body) > 1_000_000:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    user_id = data.get("user_id") if isinstance(data, dict) else None
+    if isinstance(user_id, str) and compile_re(USER_ID_PATTERN).search(user_id):
+        return user_id
+    return None
 
 
 @dataclass(slots=True)
@@ -168,8 +186,30 @@ class Service:
             raise _RateLimited(quota.headers(), quota.reset_epoch)
         return quota.headers()
 
+    def _quota_on_error(self, exc: ServiceError, body: bytes) -> None:
+        """Give a refused analyze request the ``X-RateLimit-*`` headers too, without
+        charging it: the sender's current window when the body names a user, the full
+        limit otherwise (the request never reached a user's quota)."""
+        if "X-RateLimit-Limit" in (getattr(exc, "headers", None) or {}):
+            return
+        user_id = _user_id_of(body)
+        quota = self.limiter.peek(user_id) if user_id else self.limiter.peek(None)
+        exc.headers = {**quota.headers(), **(getattr(exc, "headers", None) or {})}  # type: ignore[attr-defined]
+
+    def shape(self, result: Any, detail: ReplyDetail | None = None) -> dict[str, Any]:
+        """The one place an analysis becomes a reply body: ``detail`` is the caller's view
+        (``operator`` or ``client``); without one, ``PSS_REPLY_DETAIL`` decides."""
+        return result.to_api(detail or self.settings.reply_detail)
+
     # analyze stage ---------------------------------------------------------
-    def analyze(self, body: bytes) -> Reply:
+    def analyze(self, body: bytes, detail: ReplyDetail | None = None) -> Reply:
+        try:
+            return self._analyze(body, detail)
+        except ServiceError as exc:
+            self._quota_on_error(exc, body)
+            raise
+
+    def _analyze(self, body: bytes, detail: ReplyDetail | None) -> Reply:
         from .api_models import AnalyzeBody
         from .pipeline import AnalysisRequest
 
@@ -187,11 +227,22 @@ class Service:
             forward_to_llm=parsed.forward_to_llm,
             turns=parsed.turns,
         )
-        result = self.pipeline.analyze(req)
+        try:
+            result = self.pipeline.analyze(req)
+        except ServiceError as exc:
+            exc.headers = {**headers, **(getattr(exc, "headers", None) or {})}  # type: ignore[attr-defined]
+            raise
         messages = [json.dumps(result.graph_message, separators=(",", ":"))] if result.graph_message else []
-        return Reply(200, result.to_api(), headers, messages)
+        return Reply(200, self.shape(result, detail), headers, messages)
 
-    def analyze_batch(self, body: bytes) -> Reply:
+    def analyze_batch(self, body: bytes, detail: ReplyDetail | None = None) -> Reply:
+        try:
+            return self._analyze_batch(body, detail)
+        except ServiceError as exc:
+            self._quota_on_error(exc, body)
+            raise
+
+    def _analyze_batch(self, body: bytes, detail: ReplyDetail | None) -> Reply:
         from .api_models import BatchBody
         from .pipeline import AnalysisRequest
 
@@ -218,7 +269,7 @@ class Service:
                 continue
             if res.graph_message:
                 messages.append(json.dumps(res.graph_message, separators=(",", ":")))
-            results.append({"id": item_id, **res.to_api()})
+            results.append({"id": item_id, **self.shape(res, detail)})
         blocked = sum(1 for r in results if r.get("decision") == "block")
         return Reply(
             200, {"success": True, "count": len(results), "blocked": blocked, "results": results}, headers, messages

@@ -89,7 +89,7 @@ def test_analyze_prints_the_documented_json() -> None:
         assert {"type", "rule_id", "severity", "span"} <= set(threat)
     assert [a["agent"] for a in body["agent_findings"]] == ["similarity", "safety", "decision"]
     assert all("recommendation" in a for a in body["agent_findings"])
-    assert "pi.override.ignore_instructions" in body["explanation"]
+    assert "pi.override.ignore_instructions" in body["evidence"]["rule_ids"]
     assert body["analysis_ms"] > 0
 
 
@@ -309,3 +309,86 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert proc.returncode == 2
     assert "usage" in proc.stderr.lower()
     assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ usability
+
+
+def test_every_option_has_help_text() -> None:
+    from shared.cli import _parser
+
+    parser = _parser()
+    subs = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
+    for p in [parser, *subs.values()]:
+        for action in p._actions:
+            if action.dest != "help":
+                assert action.help, (p.prog, action.dest)
+
+
+def test_scan_missing_file_is_a_clear_error_with_exit_code_2(tmp_path: Path) -> None:
+    proc = _cli("scan", str(tmp_path / "nope.jsonl"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: cannot read") and "No such file" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_scan_accepts_prompt_and_names_fields_when_a_line_is_wrong() -> None:
+    source = json.dumps({"id": "p", "prompt": CLEAN}) + "\n" + json.dumps({"id": "q", "body": "x", "who": 1}) + "\n"
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["scan", "-", "--rules-only"], out=out, inp=io.StringIO(source), err=err) == 0
+    rows = {r["id"]: r for r in _lines(out.getvalue())}
+    assert rows["p"]["decision"] == "allow"
+    message = rows["q"]["error"]["message"]
+    assert rows["q"]["error"]["code"] == "validation_failed"
+    assert '"text"' in message and "fields found: body, id, who" in message and "line 2" in message
+    # --strict turns refused lines into exit code 1.
+    strict = main(["scan", "-", "--rules-only", "--strict"], out=io.StringIO(), inp=io.StringIO(source), err=err)
+    assert strict == 1
+
+
+def test_scan_reports_progress_and_a_summary_on_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shared.cli as cli
+
+    monkeypatch.setattr(cli, "PROGRESS_EVERY", 2)
+    source = "".join(json.dumps({"id": i, "text": ATTACK if i % 2 else CLEAN}) + "\n" for i in range(5))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["scan", "-", "--rules-only"], out=out, inp=io.StringIO(source), err=err) == 0
+    lines = err.getvalue().splitlines()
+    assert lines[:2] == [line for line in lines if line.startswith("scan: 2") or line.startswith("scan: 4")][:2]
+    summary = lines[-1]
+    assert "5 lines" in summary and "allow 3" in summary and "block 2" in summary and "p95" in summary
+    assert len(_lines(out.getvalue())) == 5  # stdout carries only the verdicts
+    quiet = io.StringIO()
+    main(["scan", "-", "--rules-only", "-q"], out=io.StringIO(), inp=io.StringIO(source), err=quiet)
+    assert quiet.getvalue() == ""
+
+
+def test_strategy_flag_chooses_the_response_strategy() -> None:
+    outs = {}
+    for strategy in ("block", "sanitize", "warn"):
+        out = io.StringIO()
+        assert main(["analyze", ATTACK, "--rules-only", "--strategy", strategy], out=out) == 0
+        outs[strategy] = json.loads(out.getvalue())["decision"]
+    assert outs == {"block": "block", "sanitize": "sanitize", "warn": "allow"}
+    out = io.StringIO()
+    assert main(["--level", "paranoid", "analyze", 'Just say "yes" and nothing else.'], out=out) == 0
+    assert json.loads(out.getvalue())["decision"] == "block"  # a level before the command survives
+
+
+def test_rules_lists_every_rule_as_json() -> None:
+    out = io.StringIO()
+    assert main(["rules", "--json"], out=out) == 0
+    rows = _lines(out.getvalue())
+    assert {r["id"] for r in rows} >= {"pi.override.ignore_instructions", "pi.override.multilingual"}
+
+
+def test_a_python_without_the_packages_gets_told_which_python_to_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shared.cli as cli
+
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise ModuleNotFoundError("No module named 're2'", name="re2")
+
+    monkeypatch.setattr(cli, "_build", missing)
+    err = io.StringIO()
+    assert main(["analyze", CLEAN], out=io.StringIO(), err=err) == 2
+    assert "'re2' is not installed" in err.getvalue() and ".venv/bin/python -m shared" in err.getvalue()

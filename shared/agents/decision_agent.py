@@ -9,8 +9,13 @@ configured severity level, lowered for senders with low reputation
 What happens to an attack depends on the response strategy: ``block`` refuses it,
 ``sanitize`` returns the cleaned text, ``warn`` and ``allow_and_log`` let it through
 with the findings attached. Content problems (PII, secrets, markup, profanity) that
-the sanitizer repaired make the decision ``sanitize`` when nothing is blocked.
-A temporarily blocked user is refused whatever the strategy.
+the sanitizer repaired make the decision ``sanitize`` when nothing is blocked, and so
+do code snippets (an XSS or SQL fragment in a developer's question) when they are the
+only evidence and the sanitizer neutralised them: under ``block`` they are cleaned,
+not refused. A temporarily blocked user is refused whatever the strategy.
+
+The explanation is in words (no ids, no raw scores) so it can be shown to anyone;
+the ids and numbers behind it go to :attr:`Verdict.evidence`, for operators.
 
 Failing closed: when another agent failed or ran out of time, the missing evidence is
 treated according to strictness: ``low`` decides on what it has, ``medium`` blocks
@@ -24,8 +29,23 @@ from dataclasses import dataclass, field
 
 from ..config import ResponseStrategy, SeverityLevel
 from ..detection.scoring import IDENTITY, Calibration, block_threshold, noisy_or, rule_risk
-from ..findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult
+from ..findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, ThreatType
 from .base import AgentContext, AgentFinding
+
+#: Attack types that are content in a developer's question: cleaned, not refused, when
+#: nothing else points at an attack and the sanitizer changed the text.
+CODE_SNIPPET_THREATS: frozenset[ThreatType] = frozenset({ThreatType.XSS, ThreatType.SQL_INJECTION})
+
+_THREAT_WORDS = {
+    ThreatType.PROMPT_INJECTION: "an attempt to override the assistant's instructions",
+    ThreatType.JAILBREAK: "a jailbreak attempt",
+    ThreatType.SYSTEM_PROMPT_LEAK: "an attempt to reveal the system prompt",
+    ThreatType.DATA_EXFILTRATION: "an attempt to send data out",
+    ThreatType.SQL_INJECTION: "an SQL injection fragment",
+    ThreatType.XSS: "script or markup injection",
+    ThreatType.COMMAND_INJECTION: "a shell command injection",
+    ThreatType.ENCODING_BYPASS: "instructions hidden in an encoding",
+}
 
 
 @dataclass(slots=True)
@@ -39,6 +59,8 @@ class Verdict:
     explanation: str
     findings: list[Finding] = field(default_factory=list)
     components: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    evidence: dict[str, object] = field(default_factory=dict)
 
 
 class DecisionAgent:
@@ -78,6 +100,10 @@ class DecisionAgent:
         threshold = block_threshold(level, reputation, settings.reputation.baseline)
         failed = [a for a in others if a.status in ("failed", "timeout")]
         attack = risk >= threshold
+        # Risk without the code-snippet findings: when that alone stays below the threshold,
+        # the snippets are the whole case and the sanitizer may clean them instead.
+        core = {**components, "rules": rule_risk([f for f in findings if f.threat_type not in CODE_SNIPPET_THREATS])}
+        snippets_only = attack and noisy_or(core.values()) < threshold
         fail_closed = False
         strict = level in (SeverityLevel.HIGH, SeverityLevel.PARANOID)
         if failed and not attack and level != SeverityLevel.LOW and (strict or risk >= threshold / 2):
@@ -87,7 +113,8 @@ class DecisionAgent:
         user_blocked = safety is not None and safety.status == "ok" and safety.recommendation == "block"
         changed = sanitized is not None and sanitized.changed
         strategy = settings.response_strategy
-        if user_blocked or (attack and strategy == ResponseStrategy.BLOCK):
+        snippet_repaired = snippets_only and changed and not fail_closed and _repaired_snippets(sanitized)
+        if user_blocked or (attack and strategy == ResponseStrategy.BLOCK and not snippet_repaired):
             decision = Decision.BLOCK
         elif (attack and strategy == ResponseStrategy.SANITIZE) or (
             changed and strategy in (ResponseStrategy.BLOCK, ResponseStrategy.SANITIZE)
@@ -103,39 +130,55 @@ class DecisionAgent:
         confidence = 0.5 + 0.5 * max(0.0, min(1.0, margin))
         if failed:
             confidence *= 0.75
+        # The level always follows the documented bands; a user block is said in words.
         risk_level = RiskLevel.from_score(risk)
-        if user_blocked and risk_level.rank < RiskLevel.HIGH.rank:
-            risk_level = RiskLevel.HIGH
-        explanation = _explain(
+        reasons = _reasons(attack, findings, components, others, user_blocked, fail_closed, strategy, changed, decision)
+        explanation = _head(decision, risk_level) + " " + " ".join(r[0].upper() + r[1:] + "." for r in reasons)
+        evidence = _evidence(risk, threshold, findings, components, by_agent)
+        verdict = Verdict(
             decision,
             attack,
             risk,
+            risk_level,
+            confidence,
             threshold,
+            explanation.strip(),
             findings,
             components,
-            others,
-            user_blocked,
-            fail_closed,
-            strategy,
-            changed,
+            reasons,
+            evidence,
         )
-        verdict = Verdict(decision, attack, risk, risk_level, confidence, threshold, explanation, findings, components)
         finding = AgentFinding(
             self.name,
             "block" if decision == Decision.BLOCK else "sanitize" if decision == Decision.SANITIZE else "allow",
             score=risk,
             confidence=confidence,
-            summary=explanation.split(". ")[0],
+            summary=_head(decision, risk_level),
             details={k: round(v, 4) for k, v in components.items()} | {"threshold": round(threshold, 4)},
         )
         return verdict, finding
 
 
-def _explain(
-    decision: Decision,
+#: Words of prose a cleaned text must keep to count as a question about code rather than
+#: a bare payload (``<script>…</script>`` or ``DROP TABLE users; --`` alone stays blocked).
+MIN_QUESTION_WORDS = 6
+
+
+def _repaired_snippets(sanitized: SanitizeResult | None) -> bool:
+    """Did the sanitizer neutralise markup or SQL inside a question that still reads as one?"""
+    if sanitized is None or not any(i.threat_type in CODE_SNIPPET_THREATS for i in sanitized.issues):
+        return False
+    words = [w for w in sanitized.text.split() if any(c.isalpha() for c in w)]
+    return len(words) >= MIN_QUESTION_WORDS
+
+
+def _head(decision: Decision, level: RiskLevel) -> str:
+    verb = {Decision.BLOCK: "Blocked", Decision.SANITIZE: "Sanitized", Decision.ALLOW: "Allowed"}[decision]
+    return f"{verb} (risk level {level.value})."
+
+
+def _reasons(
     attack: bool,
-    risk: float,
-    threshold: float,
     findings: list[Finding],
     components: dict[str, float],
     others: list[AgentFinding],
@@ -143,32 +186,73 @@ def _explain(
     fail_closed: bool,
     strategy: ResponseStrategy,
     changed: bool,
-) -> str:
-    verb = {Decision.BLOCK: "Blocked", Decision.SANITIZE: "Sanitized", Decision.ALLOW: "Allowed"}[decision]
-    head = f"{verb}: risk {risk:.2f} against a block threshold of {threshold:.2f}"
-    parts = [head]
+    decision: Decision,
+) -> list[str]:
+    """Why, in words a user understands: no rule ids, no attack ids, no thresholds."""
+    reasons: list[str] = []
     if user_blocked:
-        parts.append("the user is temporarily blocked after repeated critical findings")
+        reasons.append("the sender is temporarily blocked after repeated critical findings")
     attack_findings = sorted((f for f in findings if f.threat_type in ATTACK_THREATS), key=lambda f: -f.severity.rank)
-    if attack_findings:
-        shown = ", ".join(f"{f.rule_id} ({f.threat_type.value}, {f.severity.value})" for f in attack_findings[:5])
-        more = f" and {len(attack_findings) - 5} more" if len(attack_findings) > 5 else ""
-        parts.append(f"rules fired: {shown}{more}")
-    if "classifier" in components and components["classifier"] >= 0.2:
-        parts.append(f"the classifier rates it {components['classifier']:.2f} on the risk scale")
+    seen: set[str] = set()
+    for f in attack_findings:
+        if f.description in seen:
+            continue
+        seen.add(f.description)
+        if len(seen) > 3:
+            reasons.append(f"and {len({g.description for g in attack_findings}) - 3} more signs of an attack")
+            break
+        what = _THREAT_WORDS.get(f.threat_type, f.threat_type.value.replace("_", " "))
+        reasons.append(f"{what} ({f.severity.value} severity): {f.description[0].lower()}{f.description[1:]}")
+    if components.get("classifier", 0.0) >= 0.45:
+        reasons.append("the wording resembles prompts the trained classifier learned as attacks")
     for agent in others:
         if agent.status != "ok":
-            parts.append(f"the {agent.agent} agent {agent.status}")
-        elif (agent.agent == "similarity" and agent.score > 0) or (
-            agent.agent == "safety" and agent.recommendation == "review"
-        ):
-            parts.append(agent.summary)
+            reasons.append(f"the {agent.agent} check {'timed out' if agent.status == 'timeout' else 'failed'}")
+        elif agent.agent == "similarity" and agent.score > 0:
+            graph = agent.details.get("graph") if isinstance(agent.details, dict) else None
+            graph = graph if isinstance(graph, dict) else {}
+            if graph.get("campaign_id"):
+                users = graph.get("campaign_users")
+                reasons.append(f"it is part of a campaign of near-identical prompts from {users} senders")
+            if graph.get("repeat_attacks"):
+                reasons.append("it repeats a prompt already judged an attack")
+            if "known attack" in agent.summary:
+                reasons.append("it closely resembles a known attack")
+        elif agent.agent == "safety" and agent.recommendation == "review":
+            reasons.append("the sender has recent violations")
     if fail_closed:
-        parts.append("treated as an attack because evidence was missing (fail closed)")
+        reasons.append("treated as an attack because part of the evidence was missing (fail closed)")
     if attack and decision == Decision.ALLOW:
-        parts.append(f"let through because the response strategy is '{strategy.value}'")
-    if changed and decision != Decision.BLOCK:
-        parts.append("content was sanitized")
-    if not attack and not changed and not user_blocked and not attack_findings:
-        parts.append("no rule fired")
-    return ". ".join(parts) + "."
+        reasons.append(f"let through because the response strategy is '{strategy.value}'")
+    if attack and decision == Decision.SANITIZE:
+        reasons.append("the offending parts were removed or neutralised in sanitized_prompt")
+    elif changed and decision != Decision.BLOCK:
+        reasons.append("personal data, secrets, markup or other content was cleaned in sanitized_prompt")
+    if not reasons:
+        reasons.append("nothing suspicious was found")
+    return reasons
+
+
+def _evidence(
+    risk: float,
+    threshold: float,
+    findings: list[Finding],
+    components: dict[str, float],
+    by_agent: dict[str, AgentFinding],
+) -> dict[str, object]:
+    """The ids and numbers behind the explanation, for operators only."""
+    out: dict[str, object] = {
+        "risk": round(risk, 4),
+        "threshold": round(threshold, 4),
+        "components": {k: round(v, 4) for k, v in components.items()},
+        "rule_ids": sorted({f.rule_id for f in findings}),
+    }
+    sim = by_agent.get("similarity")
+    if sim is not None and isinstance(sim.details, dict):
+        nearest = sim.details.get("nearest_known_attack")
+        if isinstance(nearest, dict):
+            out["nearest_known_attack"] = {"id": nearest.get("id"), "similarity": nearest.get("similarity")}
+        graph = sim.details.get("graph")
+        if isinstance(graph, dict) and graph.get("campaign_id"):
+            out["campaign_id"] = graph["campaign_id"]
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ErrorCode, InputError, ServiceError
 from ..stores.base import GRAPH, PATTERNS, Filter, OrderBy, Store
-from .lookup import user_node_id
+from .lookup import prompt_node_id, user_node_id
 
 _PUBLIC_NODE_FIELDS = (
     "id",
@@ -82,11 +82,31 @@ def view(store: Store, kind: str, ident: str | None, params: dict[str, str]) -> 
             }
         }
     if kind == "nodes" and ident:
-        node = store.read(GRAPH, ident, ident)
-        if node is None or node.get("kind") in ("bucket", "input"):
-            raise _not_found("node")
+        node = _find_node(store, ident)
+        if node is None:
+            raise ServiceError(
+                ErrorCode.NOT_FOUND,
+                "no graph node with this id; node ids are user:<user_id>, prompt:<prompt1_id from an analyze "
+                "reply>, pattern:<rule_id> or campaign:<campaign_id>, and a plain user id or prompt id is "
+                "looked up as one of the first two",
+                status=404,
+            )
         return {"node": _public(node)}
     raise ServiceError(ErrorCode.NOT_FOUND, "unknown graph view", status=404)
+
+
+#: Node kinds a caller may name; buckets and input hashes are internal.
+NODE_PREFIXES = ("user:", "prompt:", "pattern:", "campaign:")
+
+
+def _find_node(store: Store, ident: str) -> dict[str, Any] | None:
+    """A node by its full id, or by a plain user id or prompt id (tried in that order)."""
+    candidates = [ident] if ident.startswith(NODE_PREFIXES) else [user_node_id(ident), prompt_node_id(ident)]
+    for node_id in candidates:
+        node = store.read(GRAPH, node_id, node_id)
+        if node is not None and node.get("kind") not in ("bucket", "input"):
+            return node
+    return None
 
 
 def _campaign_summary(camp: dict[str, Any]) -> dict[str, Any]:

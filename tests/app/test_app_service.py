@@ -47,7 +47,7 @@ def test_analyze_returns_the_seed_compatible_fields(service: Service) -> None:
     assert set(b["similarity_scores"]) == {"cosine", "jaccard", "levenshtein", "embedding"}
     assert {a["agent"] for a in b["agent_findings"]} == {"similarity", "safety", "decision"}
     assert any(t["rule_id"] == "pi.override.ignore_instructions" for t in b["threats"])
-    assert "pi.override.ignore_instructions" in b["explanation"]
+    assert "pi.override.ignore_instructions" in b["evidence"]["rule_ids"]
     assert reply.headers["X-RateLimit-Limit"] == "120"
     assert len(reply.messages) == 1 and json.loads(reply.messages[0])["prompt_id"] == b["prompt1_id"]
 
@@ -117,6 +117,39 @@ def test_rate_limit_headers_and_429(make_service) -> None:
     assert last.body["error"]["code"] == "rate_limited" and int(last.headers["Retry-After"]) >= 1
     other = call(svc, "analyze", body({"user_id": "someone-else", "prompt": BENIGN}))
     assert other.status == 200
+
+
+def test_rate_limit_headers_on_refused_analyze_requests(make_service) -> None:
+    svc = make_service(limits={"rate_limit_per_minute": 5})
+    assert call(svc, "analyze", body({"user_id": "rl4", "prompt": BENIGN})).status == 200
+    bad = call(svc, "analyze", body({"user_id": "rl4", "prompt": ""}))
+    assert bad.status == 400 and bad.body["error"]["code"] == "input_empty"
+    # The sender's window, not spent by the refused request (the empty prompt passed
+    # validation of the body, so it was charged: 2 of 5 used).
+    assert bad.headers["X-RateLimit-Limit"] == "5" and bad.headers["X-RateLimit-Remaining"] == "3"
+    broken = call(svc, "analyze", b"{not json")
+    assert broken.status == 400 and broken.headers["X-RateLimit-Remaining"] == "5"
+    unknown = call(svc, "analyze", body({"user_id": "rl4", "prompt": BENIGN, "bogus": 1}))
+    assert unknown.status == 400 and unknown.headers["X-RateLimit-Remaining"] == "3"
+    batch = call(svc, "analyze_batch", body({"user_id": "rl4", "items": []}))
+    assert batch.status == 400 and "X-RateLimit-Reset" in batch.headers
+
+
+def test_forward_without_azure_openai_says_so(service: Service) -> None:
+    reply = call(service, "analyze", body({"user_id": "fw", "prompt": BENIGN, "forward_to_llm": True}))
+    assert reply.status == 200 and reply.body["llm_response"] is None
+    assert [w["code"] for w in reply.body["warnings"]] == ["llm_not_configured"]
+    assert "PSS_SEMANTIC__AZURE_OPENAI_ENDPOINT" in reply.body["warnings"][0]["message"]
+
+
+def test_reply_detail_switch(make_service) -> None:
+    svc = make_service(reply_detail="client")
+    client = call(svc, "analyze", body({"user_id": "d1", "prompt": ATTACK})).body
+    assert client["decision"] == "block" and client["reasons"] and "evidence" not in client
+    assert "risk_score" not in client and "agent_findings" not in client
+    operator = call(svc, "analyze", body({"user_id": "d2", "prompt": ATTACK}), "operator").body
+    assert "pi.override.ignore_instructions" in operator["evidence"]["rule_ids"]
+    assert operator["reasons"] == client["reasons"]
 
 
 def test_batch(service: Service) -> None:
@@ -266,6 +299,15 @@ def test_graph_views(service: Service) -> None:
     node_id = f"prompt:{reply.body['prompt1_id']}"
     node = call(service, "graph", "nodes", node_id, {})
     assert node.status == 200 and any(e["kind"] == "sent_by" for e in node.body["node"]["edges"])
+    # Plain ids work too: a user id, or the prompt1_id of an analyze reply.
+    by_user = call(service, "graph", "nodes", "g1", {})
+    assert by_user.status == 200 and by_user.body["node"]["id"] == "user:g1"
+    by_prompt = call(service, "graph", "nodes", reply.body["prompt1_id"], {})
+    assert by_prompt.status == 200 and by_prompt.body["node"]["id"] == node_id
+    rule_node = call(service, "graph", "nodes", "pattern:pi.override.ignore_instructions", {})
+    assert rule_node.status == 200
+    missing = call(service, "graph", "nodes", "nobody-here", {})
+    assert missing.status == 404 and "user:<user_id>" in missing.body["error"]["message"]
     assert call(service, "graph", "campaigns", None, {}).body["campaigns"] == []
     assert call(service, "graph", "campaigns", "nope", {}).status == 404
     assert call(service, "graph", "bogus", None, {}).status == 404

@@ -70,7 +70,7 @@ def test_a_failing_agent_is_reported_and_does_not_leak_its_error() -> None:
     body = str(result.to_api())
     assert LEAK not in body and "Traceback" not in body
     assert "agent:boom:failed" in result.degraded
-    assert "boom agent failed" in result.explanation
+    assert "boom check failed" in result.explanation
     # The other agents still ran.
     assert all(a.status == "ok" for a in result.agent_findings if a.agent != "boom")
 

@@ -79,7 +79,7 @@ def test_high_severity_examples_block_at_the_default_level(rule: Rule, analyze) 
     for example in rule.examples:
         result = analyze(example)
         assert result.decision.value == "block", (example, result.explanation)
-        assert rule.id in result.explanation
+        assert rule.id in result.evidence["rule_ids"] and rule.id not in result.explanation
 
 
 def test_disabling_a_set_removes_its_rules() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from shared.config import ResponseStrategy, SeverityLevel
 from shared.detection.scoring import BLOCK_THRESHOLDS, block_threshold
-from shared.findings import Decision
+from shared.findings import Decision, RiskLevel
 from shared.pipeline import AnalysisRequest, Pipeline
 
 LEVELS = [SeverityLevel.LOW, SeverityLevel.MEDIUM, SeverityLevel.HIGH, SeverityLevel.PARANOID]
@@ -109,7 +109,7 @@ def test_strategy_changes_the_decision_not_the_verdict(pipeline_for, analyze, st
     assert clean.decision == Decision.ALLOW
     # The judgement itself does not depend on the strategy.
     assert attack.attack and not content.attack and not clean.attack
-    assert attack.threats and "pi.override.ignore_instructions" in attack.explanation
+    assert attack.threats and "pi.override.ignore_instructions" in attack.evidence["rule_ids"]
     if want_attack == Decision.ALLOW:
         assert strategy.value in attack.explanation  # says why an attack went through
     # A sanitized prompt really is sanitized; the e-mail address never survives sanitizing.
@@ -154,6 +154,8 @@ def test_a_blocked_user_is_blocked_under_every_strategy(blocked_store, strategy)
     mallory = pipe.analyze(AnalysisRequest(user_id="mallory", prompt=CLEAN), record=False, now=now + 1)
     assert mallory.decision == Decision.BLOCK
     assert "temporarily blocked" in mallory.explanation
+    # The level stays on its band: a harmless prompt from a blocked user is not "high".
+    assert mallory.risk_level == RiskLevel.from_score(mallory.risk) and mallory.risk_level.rank < RiskLevel.HIGH.rank
     safety = next(a for a in mallory.agent_findings if a.agent == "safety")
     assert safety.recommendation == "block"
     # Another user asking the same thing is unaffected.

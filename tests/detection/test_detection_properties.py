@@ -32,8 +32,10 @@ def _check(analyze, text: str) -> None:
     assert result.decision in (Decision.ALLOW, Decision.SANITIZE, Decision.BLOCK)
     assert 0.0 <= result.risk <= 1.0
     assert 0.0 <= result.confidence <= 1.0
-    assert result.risk_level == RiskLevel.from_score(result.risk) or result.risk_level == RiskLevel.HIGH
-    assert result.attack == (result.decision == Decision.BLOCK)  # default strategy: block
+    assert result.risk_level == RiskLevel.from_score(result.risk)  # the documented bands, always
+    # default strategy: block; a code snippet inside a question is sanitized instead
+    assert result.decision == Decision.BLOCK if result.attack and not result.sanitized.changed else True
+    assert not result.attack or result.decision in (Decision.BLOCK, Decision.SANITIZE)
     body = result.to_api()
     json.dumps(body)  # serialisable as the HTTP response
     for row in body["threats"]:

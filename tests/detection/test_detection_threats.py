@@ -327,7 +327,7 @@ def test_attack_is_blocked(analyze, text: str, threat: ThreatType, rules: set[st
     assert threat in {f.threat_type for f in result.threats}, summary
     hit = found & rules
     assert hit, summary
-    assert any(rule_id in result.explanation for rule_id in hit), result.explanation
+    assert any(rule_id in result.evidence["rule_ids"] for rule_id in hit), result.explanation
     _check_threat_rows(result, text)
 
 
