@@ -63,6 +63,8 @@ def dev_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--state-dir",
             str(tmp / "state"),
             "--no-timers",
+            "--queue-backend",  # what `make run` passes when AzureWebJobsStorage is not exported
+            "inprocess",
             "--set",
             f"PSS_STORE__SQLITE_PATH={tmp / 'readme.sqlite3'}",
         ],
