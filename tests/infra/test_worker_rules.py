@@ -29,7 +29,6 @@ REFUSED = {
     "wr_context": 'the "context" parameter is expected to be of type azure.functions.Context',
 }
 ACCEPTED = ("wr_out_typing_list", "wr_dunder_setting")
-APP_FUNCTIONS = 14
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_every_function_of_the_app_loads_on_the_worker(worker: dict[str, dict[str, str]]) -> None:
     app = worker["function_app"]
-    assert len(app) == APP_FUNCTIONS
+    assert len(app) >= 14  # the dev host's index of the same app is compared below
     assert {name: text for name, text in app.items() if text != "ok"} == {}
 
 
@@ -82,9 +81,9 @@ def test_a_setting_name_with_double_underscore_never_resolves(
     assert "cannot contain '__'" in str(err.value)
 
 
-def test_the_app_is_hosted_with_the_example_settings(settings_env: None) -> None:
+def test_the_app_is_hosted_with_the_example_settings(worker: dict[str, dict[str, str]], settings_env: None) -> None:
     index = index_app("function_app:app", REPO)
-    assert len(index.functions) == APP_FUNCTIONS
+    assert {f.name for f in index.functions} == set(worker["function_app"])
     assert index.by_name("graph_update").trigger.queue_name == "graph-updates"  # type: ignore[union-attr]
 
 
