@@ -119,6 +119,9 @@ class Service:
         from .ratelimit import RateLimiter
 
         self.settings = settings or get_settings()
+        from .secrets import check_hmac_key
+
+        check_hmac_key(self.settings)  # outside the local profile a weak HMAC key stops start-up here
         self.limiter = RateLimiter(self.settings.limits.rate_limit_per_minute)
         logging.getLogger("shared").setLevel(self.settings.log_level)
         self._rule_sync: Any = None
