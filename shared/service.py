@@ -241,7 +241,7 @@ class Service:
         from .metrics import compute_metrics
 
         raw = params.get("window_minutes", "60")
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 10_080:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= 10_080:
             raise InputError(ErrorCode.VALIDATION_FAILED, "window_minutes must be an integer from 1 to 10080")
         return Reply(200, {"success": True, **compute_metrics(self.store, int(raw))})
 

@@ -116,6 +116,8 @@ def _framing(transfer_encodings: list[str], content_lengths: list[str]) -> str:
     # isascii: str.isdigit() is also true for "¹" or "٣", which int() then refuses.
     if not (length.isascii() and length.isdigit()):
         raise _Reply(400, ErrorCode.VALIDATION_FAILED, "Content-Length is not a valid number.")
+    if len(length) > 18:  # past any body size; int() of 4,300+ digits would raise
+        raise _Reply(400, ErrorCode.VALIDATION_FAILED, "Content-Length is out of range.")
     return "length"
 
 
@@ -303,7 +305,12 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def handle_expect_100(self) -> bool:
         length = self.headers.get("Content-Length")
-        if length and length.isascii() and length.isdigit() and int(length) > self.server.frontend.max_body:
+        if (
+            length
+            and length.isascii()
+            and length.isdigit()
+            and (len(length) > 18 or int(length) > self.server.frontend.max_body)
+        ):
             self.close_connection = True
             self._error(413, ErrorCode.BODY_TOO_LARGE, self._too_large_message())
             return False

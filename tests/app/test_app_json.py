@@ -56,3 +56,10 @@ def test_a_queue_message_with_a_huge_number_is_rejected_not_crashed(service: Ser
     with pytest.raises(InputError) as info:
         service.graph_update('{"prompt_id": ' + HUGE + "}", "m1", 1)
     assert info.value.code == ErrorCode.BAD_JSON
+
+
+def test_query_numbers_of_4400_digits_get_a_coded_400(service: Service) -> None:
+    reply = guarded(service.metrics)({"window_minutes": HUGE})
+    assert reply.status == 400 and reply.body["error"]["code"] == "validation_failed"
+    reply = guarded(service.graph)("campaigns", None, {"limit": HUGE})
+    assert reply.status == 400 and reply.body["error"]["code"] == "validation_failed"

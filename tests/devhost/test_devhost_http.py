@@ -348,3 +348,20 @@ def test_one_access_log_line_per_request_without_query_or_key(
     for line in lines:
         assert "?" not in line and "secret" not in line and FUNCTION_KEY not in line
         assert "\x1b" not in line and line.endswith("ms")
+
+
+def test_numbers_of_4400_digits_in_framing_and_routes_are_refused_not_crashed(
+    host: DevHost, client: httpx.Client
+) -> None:
+    huge = "9" * 4_400
+    head = f"POST /api/enqueue HTTP/1.1\r\nHost: x\r\nx-functions-key: {FUNCTION_KEY}\r\nContent-Length: {huge}\r\n"
+    replies = exchange(host, (head + "\r\nabc").encode())
+    assert [r[0] for r in replies] == [400]
+    assert "out of range" in json.loads(replies[0][2])["error"]["message"]
+    replies = exchange(host, (head + "Expect: 100-continue\r\n\r\n").encode())
+    assert [r[0] for r in replies] == [413]
+    # an {id:int} route segment of 4,400 digits is not an int: no route, not a crash
+    assert client.get(f"/api/items/{huge}", headers=FN).status_code == 404
+    assert client.get("/api/items/9223372036854775807", headers=FN).status_code == 404  # past Int32
+    assert client.get("/api/items/2147483647", headers=FN).status_code == 200
+    assert client.get("/api/ping").status_code == 200
