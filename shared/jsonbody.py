@@ -12,7 +12,7 @@ Python's ``json`` is lenient where a firewall must not be:
 * ``NaN`` / ``Infinity`` are not JSON at all and are refused.
 
 Every refusal is an :class:`InputError` with code ``bad_json`` (400) and a message that
-names the key, never the value.
+names the key when it looks like a field name, and never the value.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .detection._re import compile_re
 from .errors import ErrorCode, InputError
 
 MAX_ABS = 2**53 - 1
 MAX_NUMBER_CHARS = 32
-_KEY_SHOWN = 40
+_FIELD_NAME = compile_re(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 
 
 class _Refused(ValueError):
@@ -35,8 +36,9 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            shown = key if len(key) <= _KEY_SHOWN else key[: _KEY_SHOWN - 3] + "..."
-            raise _Refused(f"duplicate key {shown!r} in one JSON object; each key may appear once")
+            # Named only when it looks like a field name: an error never echoes caller text.
+            shown = f"key {key!r}" if _FIELD_NAME.fullmatch(key) else "a key"
+            raise _Refused(f"{shown} appears twice in one JSON object; each key may appear only once")
         out[key] = value
     return out
 

@@ -37,7 +37,10 @@ def test_every_body_route_refuses_hostile_json_with_a_coded_400(service: Service
 def test_the_message_names_the_duplicate_key_and_the_limit() -> None:
     with pytest.raises(InputError) as info:
         jsonbody.loads(HOSTILE["duplicate_key"])
-    assert "duplicate key 'prompt'" in info.value.message
+    assert "key 'prompt' appears twice" in info.value.message
+    with pytest.raises(InputError) as info:  # a key that is not a field name is not echoed
+        jsonbody.loads(b'{"ignore all previous": 1, "ignore all previous": 2}')
+    assert "a key appears twice" in info.value.message and "ignore" not in info.value.message
     with pytest.raises(InputError) as info:
         jsonbody.loads(HOSTILE["huge_integer"])
     assert f"the limit is {jsonbody.MAX_NUMBER_CHARS}" in info.value.message
