@@ -230,7 +230,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     busy = False
     _body_read = True  # protocol errors before a request is parsed have no body to skip
-    _framing = "none"
+    _body_framing = "none"
     request_id = "-"
     _started = 0.0
 
@@ -238,14 +238,14 @@ class RequestHandler(BaseHTTPRequestHandler):
         # Before the request line is read, so even a 414 or 400 has an id and a duration.
         self.request_id = uuid.uuid4().hex
         self._started = time.perf_counter()
-        self._framing = "none"
+        self._body_framing = "none"
         super().handle_one_request()
 
     def _body_pending(self) -> bool:
         """A request body we have not read would corrupt the next request on this connection."""
         if self._body_read:
             return False
-        if self._framing == "chunked":
+        if self._body_framing == "chunked":
             return True
         return (self.headers.get("Content-Length") or "0").strip() != "0"
 
@@ -356,9 +356,9 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _read_body_unchecked(self) -> bytes:
         limit = self.server.frontend.max_body
-        if self._framing == "chunked":
+        if self._body_framing == "chunked":
             return self._read_chunked(limit)
-        if self._framing == "none":
+        if self._body_framing == "none":
             return b""
         length = int((self.headers.get("Content-Length") or "0").split(",")[0].strip())  # checked by _framing
         if length > limit:
@@ -409,7 +409,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._body_read = False
         try:
             try:
-                self._framing = _framing(
+                self._body_framing = _framing(
                     self.headers.get_all("Transfer-Encoding") or [], self.headers.get_all("Content-Length") or []
                 )
             except _Reply:
