@@ -60,8 +60,10 @@ run: setup web local.settings.json
 emulators: setup setup-node
 	$(PY) -m infra.emulators
 
+## Created once from the example, with a fresh random HMAC key (the example's is a placeholder).
 local.settings.json:
-	cp local.settings.example.json local.settings.json
+	$(PY) -c 'import json, secrets; s = json.load(open("local.settings.example.json", encoding="utf-8")); s["Values"]["PSS_SECRET_PROMPT_HMAC_KEY"] = secrets.token_urlsafe(48); f = open("local.settings.json", "x", encoding="utf-8"); json.dump(s, f, indent=2); f.write("\n"); f.close()'
+	@echo "Created local.settings.json with a random PSS_SECRET_PROMPT_HMAC_KEY"
 
 ## The whole test suite (unit, contract, end-to-end through the dev host, infra checks) and lint.
 test: setup setup-node web chromium

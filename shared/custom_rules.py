@@ -2,13 +2,18 @@
 
 Threat-intelligence feeds and operators add rules through the manage routes. They
 are validated (RE2 compiles them, size and count limits, unique ids, must not match
-the empty string) before anything is stored, kept in the ``patterns`` container
-(``kind`` = ``rule`` / ``allowlist``), and picked up by every instance within
-``SYNC_SECONDS`` without a restart: the engine swaps in a new compiled snapshot.
+the empty string, the cost probe of ``detection/cost_probe.py``) before anything is
+stored, kept in the ``patterns`` container (``kind`` = ``rule`` / ``allowlist``), and
+picked up by every instance within ``SYNC_SECONDS`` without a restart: the engine
+swaps in a new compiled snapshot.
+
+Allowlist entries are literal phrases unless written ``re:<pattern>``; see
+``detection/allowlist.py`` for the checks they pass.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Literal
@@ -18,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from .detection.rules import Rule, RuleEngine
 from .findings import Severity, ThreatType
 from .stores.base import PATTERNS, Filter, Store
+
+log = logging.getLogger(__name__)
 
 SYNC_SECONDS = 30.0
 ALLOWLIST_ID = "allowlist"
@@ -127,7 +134,11 @@ class RuleSync:
         try:
             self._last = now
             specs = load_specs(self.store)
-            allow = load_allowlist(self.store)
+            allow, refused = self.engine.usable_allowlist(load_allowlist(self.store))
+            for index, exc in refused:
+                # Stored under older, laxer checks: skipped, and said so (entries are operator
+                # configuration, not prompt text).
+                log.warning("stored allowlist entry %d is not applied: %s", index, exc.message)
             rules = [s.to_rule() for s in specs]
             if [r.to_dict() for r in rules] != [r.to_dict() for r in self.engine.custom_rules] or tuple(
                 allow

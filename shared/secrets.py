@@ -33,6 +33,13 @@ how user ids and prompts are referred to in logs, telemetry and the audit trail.
 that secret is missing *locally*, a random key is generated for the life of the
 process (with one warning): hashes then differ after every restart, so never rely on
 that outside development. In Key Vault mode a missing key is an error instead.
+
+Outside the local profile (``PSS_ENVIRONMENT`` other than ``local``) the key is checked
+when the service starts (:func:`check_hmac_key`): a missing key, the placeholder from
+``local.settings.example.json``, or a key shorter than :data:`MIN_DEPLOYED_HMAC_KEY_BYTES`
+bytes or with fewer than :data:`MIN_DISTINCT_KEY_BYTES` distinct bytes stops it with a
+:class:`ConfigError` that says what to do. Locally the same findings are one warning;
+``make run`` writes a random key into ``local.settings.json`` when it creates the file.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .config import SecretSettings, get_settings
+from .config import SecretSettings, Settings, get_settings
 from .errors import ConfigError, DependencyError, ErrorCode, ServiceError
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,12 @@ LOCAL_ENV_PREFIX = "PSS_SECRET_"
 OUTAGE_RETRY_SECONDS = 10.0
 #: HMAC keys shorter than this are refused (a short key makes the hashes guessable).
 MIN_HMAC_KEY_BYTES = 16
+#: Outside the local profile a key must be at least this long and this varied.
+MIN_DEPLOYED_HMAC_KEY_BYTES = 32
+MIN_DISTINCT_KEY_BYTES = 8
+#: Values published in this repository (example settings, docs): never a real key.
+PUBLIC_HMAC_KEYS = frozenset({"replace-with-32-or-more-random-characters"})
+LOCAL_PROFILE = "local"
 #: Hex characters kept from the HMAC-SHA256 digest (128 bits: collision-free at any
 #: realistic volume, and half the size in every telemetry row and audit document).
 HASH_HEX_CHARS = 32
@@ -412,18 +425,69 @@ def hmac_key() -> bytes:
     it changes every hash from then on (users get new pseudonyms; old audit rows no
     longer match new ones).
     """
+    return _load_key(get_settings())
+
+
+def _load_key(settings: Settings) -> bytes:
     provider = get_secret_provider()
-    name = get_settings().privacy.hmac_key_secret_name
+    name = settings.privacy.hmac_key_secret_name
+    local = settings.environment == LOCAL_PROFILE
     try:
         value = provider.get_secret(name)
     except SecretNotFoundError:
         if provider.source_kind == KEYVAULT:
             raise
+        if not local:
+            raise ConfigError(
+                f"No HMAC key is configured and PSS_ENVIRONMENT is {settings.environment!r}: set "
+                f"{env_var_name(name)} (or the Key Vault secret) to {_ADVICE}. A random per-process key "
+                "is only used in the local profile."
+            ) from None
         return _process_key()
     key = value.encode("utf-8")
     if len(key) < MIN_HMAC_KEY_BYTES:
         raise ConfigError(f"The HMAC key secret is too short (minimum {MIN_HMAC_KEY_BYTES} bytes).")
+    problem = _weakness(value, key)
+    if problem:
+        if not local:
+            raise ConfigError(
+                f"The HMAC key {problem}, and PSS_ENVIRONMENT is {settings.environment!r}: the service "
+                f"will not start with it. Set the secret to {_ADVICE}."
+            )
+        _warn_once(problem)
     return key
+
+
+_ADVICE = (
+    f"at least {MIN_DEPLOYED_HMAC_KEY_BYTES} random characters, e.g. the output of "
+    'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+)
+_warned: set[str] = set()
+
+
+def _weakness(value: str, key: bytes) -> str | None:
+    """Why ``key`` is not fit outside development, or None. Never mentions the value."""
+    if value.strip() in PUBLIC_HMAC_KEYS:
+        return "is the published placeholder from local.settings.example.json"
+    if len(key) < MIN_DEPLOYED_HMAC_KEY_BYTES:
+        return f"is {len(key)} bytes long (the minimum outside the local profile is {MIN_DEPLOYED_HMAC_KEY_BYTES})"
+    if len(set(key)) < MIN_DISTINCT_KEY_BYTES:
+        return f"has fewer than {MIN_DISTINCT_KEY_BYTES} distinct characters"
+    return None
+
+
+def _warn_once(problem: str) -> None:
+    if problem not in _warned:
+        _warned.add(problem)
+        log.warning("The HMAC key %s; fine for local development, refused outside the local profile", problem)
+
+
+def check_hmac_key(settings: Settings | None = None) -> None:
+    """Start-up check: outside the local profile, raise :class:`ConfigError` for a missing,
+    published, short or low-variety HMAC key (locally this happens lazily, as a warning)."""
+    settings = settings or get_settings()
+    if settings.environment != LOCAL_PROFILE:
+        _load_key(settings)
 
 
 def _process_key() -> bytes:

@@ -86,21 +86,9 @@ def parse_body(body: bytes, model: type[BaseModel], settings: Settings) -> Any:
         )
     if not body.strip():
         raise InputError(ErrorCode.BAD_JSON, "request body is empty; expected a JSON object")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            ErrorCode.INPUT_INVALID_TEXT,
-            f"request body is not valid UTF-8 (first bad byte at offset {exc.start})",
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            ErrorCode.BAD_JSON, f"request body is not valid JSON (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise InputError(ErrorCode.BAD_JSON, "request body is nested too deeply") from None
+    from .jsonbody import loads
+
+    data = loads(body)  # strict: duplicate keys, huge numbers and NaN are refused (bad_json)
     if not isinstance(data, dict):
         raise InputError(ErrorCode.BAD_JSON, "request body must be a JSON object")
     try:
@@ -149,6 +137,9 @@ class Service:
         from .ratelimit import RateLimiter
 
         self.settings = settings or get_settings()
+        from .secrets import check_hmac_key
+
+        check_hmac_key(self.settings)  # outside the local profile a weak HMAC key stops start-up here
         self.limiter = RateLimiter(self.settings.limits.rate_limit_per_minute)
         logging.getLogger("shared").setLevel(self.settings.log_level)
         self._rule_sync: Any = None
@@ -301,7 +292,7 @@ class Service:
         from .metrics import compute_metrics
 
         raw = params.get("window_minutes", "60")
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 10_080:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= 10_080:
             raise InputError(ErrorCode.VALIDATION_FAILED, "window_minutes must be an integer from 1 to 10080")
         return Reply(200, {"success": True, **compute_metrics(self.store, int(raw))})
 
@@ -392,12 +383,13 @@ class Service:
         """Process one queue message; raises so the host retries / poisons it."""
         from . import telemetry
         from .graph.update import process_message
+        from .jsonbody import loads
 
         try:
-            raw = json.loads(body)
-        except json.JSONDecodeError:
+            raw = loads(body, what="graph-update message")
+        except InputError:
             telemetry.record_graph_update("rejected")
-            raise InputError(ErrorCode.BAD_JSON, "graph-update message is not valid JSON") from None
+            raise
         try:
             result = process_message(self.store, self.settings, raw, message_id)
         except ValidationError as exc:

@@ -256,3 +256,88 @@ def test_cosmos_backend_needs_an_endpoint(clean_env: pytest.MonkeyPatch) -> None
     clean_env.setenv("PSS_STORE__BACKEND", "cosmos")
     err = _refusal()
     assert "PSS_STORE" in err.message and "COSMOS_ENDPOINT" in err.message
+
+
+# ------------------------------------------------------------------ HMAC key at start-up
+
+PLACEHOLDER = json.loads((ROOT / "local.settings.example.json").read_text(encoding="utf-8"))["Values"][
+    "PSS_SECRET_PROMPT_HMAC_KEY"
+]
+
+
+def _start_with_key(environment: str, key: str | None) -> None:
+    from shared.secrets import SecretProvider, set_secret_provider
+    from shared.service import Service
+
+    env = {"PSS_SECRET_PROMPT_HMAC_KEY": key} if key is not None else {}
+    set_secret_provider(SecretProvider(load_settings().secrets, env=env))
+    try:
+        Service(load_settings(environment=environment))
+    finally:
+        set_secret_provider(None)
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (PLACEHOLDER, "published placeholder"),
+        ("0123456789abcdef0123", "20 bytes long"),
+        ("ab" * 20, "fewer than 8 distinct"),
+        (None, "No HMAC key is configured"),
+    ],
+)
+def test_a_weak_hmac_key_stops_start_up_outside_the_local_profile(key: str | None, reason: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _start_with_key("production", key)
+    message = info.value.message
+    assert reason in message and "'production'" in message
+    assert "secrets.token_urlsafe" in message  # it says what to do
+    if key:
+        assert key not in message  # and never echoes the key
+
+
+def test_a_weak_key_is_only_a_warning_in_the_local_profile(caplog: pytest.LogCaptureFixture) -> None:
+    from shared import secrets
+
+    with caplog.at_level("WARNING", logger="shared.secrets"):
+        _start_with_key("local", PLACEHOLDER)  # the service starts
+        from shared.secrets import SecretProvider, set_secret_provider
+
+        set_secret_provider(SecretProvider(load_settings().secrets, env={"PSS_SECRET_PROMPT_HMAC_KEY": PLACEHOLDER}))
+        try:
+            assert len(secrets.keyed_hash("x")) == 32
+        finally:
+            set_secret_provider(None)
+    assert any("placeholder" in r.getMessage() for r in caplog.records)
+
+
+def test_a_strong_key_starts_anywhere() -> None:
+    import secrets as random
+
+    _start_with_key("production", random.token_urlsafe(48))
+
+
+def test_make_creates_local_settings_with_a_fresh_random_key(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.fail("make is not installed; the local.settings.json target cannot be checked")
+    keys = []
+    for run in range(2):
+        work = tmp_path / f"run{run}"
+        work.mkdir()
+        shutil.copy(ROOT / "Makefile", work / "Makefile")
+        shutil.copy(ROOT / "local.settings.example.json", work / "local.settings.example.json")
+        done = subprocess.run(
+            [make, "-s", "local.settings.json", f"PY={sys.executable}"], cwd=work, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        values = json.loads((work / "local.settings.json").read_text(encoding="utf-8"))["Values"]
+        example = json.loads((work / "local.settings.example.json").read_text(encoding="utf-8"))["Values"]
+        assert set(values) == set(example)  # everything else copied as is
+        key = values["PSS_SECRET_PROMPT_HMAC_KEY"]
+        assert key != PLACEHOLDER and len(key) >= 32 and len(set(key)) >= 8
+        keys.append(key)
+    assert keys[0] != keys[1]

@@ -19,8 +19,11 @@ class DevHostError(Exception):
     indexing errors, but loud instead of "0 functions loaded"."""
 
 
-def error_body(code: ErrorCode, message: str) -> bytes:
-    return json.dumps({"success": False, "error": {"code": code.value, "message": message}}).encode()
+def error_body(code: ErrorCode, message: str, request_id: str | None = None) -> bytes:
+    body: dict[str, object] = {"success": False, "error": {"code": code.value, "message": message}}
+    if request_id:
+        body["request_id"] = request_id  # where the app puts it too
+    return json.dumps(body).encode()
 
 
 __all__ = ["DevHostError", "ErrorCode", "error_body"]

@@ -12,7 +12,15 @@ clients:
 * ``POST /admin/functions/<name>`` with the master key runs a non-HTTP function the way
   Core Tools does (body ``{"input": ...}``; 202). ``GET /admin/functions`` lists the
   index, ``GET /admin/host/status`` says the host is running.
-* Access logs never contain query strings (``?code=`` carries keys).
+* Request framing is parsed exactly (no request smuggling): ``Transfer-Encoding`` must
+  be exactly ``chunked`` (any other coding → 501), and a request with both
+  ``Transfer-Encoding`` and ``Content-Length``, or with two different ``Content-Length``
+  values, is refused with 400 and the connection closed.
+* Every error the host itself produces carries a request id, as ``X-Request-Id`` and as
+  ``request_id`` in the JSON body.
+* One access-log line per request on the ``devhost.access`` logger (INFO): request id,
+  client, method, path *without the query string* (``?code=`` carries keys), status,
+  bytes and milliseconds. Control characters in the path are escaped and long paths cut.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +40,9 @@ from urllib.parse import parse_qsl, unquote
 
 import azure.functions as func
 from azure.functions import _abc as func_abc
+
+from shared.errors import InputError
+from shared.jsonbody import loads as strict_json
 
 from .errors import ErrorCode, error_body
 from .index import AppIndex, FunctionSpec, HttpTriggerInfo, QueueTriggerInfo, TimerTriggerInfo
@@ -42,6 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("devhost")
 access_log = logging.getLogger("devhost.access")
 
+REQUEST_ID_HEADER = "X-Request-Id"
+_LOGGED_PATH_CHARS = 200
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer"}
 
 
@@ -71,6 +85,48 @@ def _normalise_path(path: str) -> str:
             continue
         out.append(segment)
     return "/" + "/".join(out)
+
+
+def _framing(transfer_encodings: list[str], content_lengths: list[str]) -> str:
+    """How the request body is delimited: ``"chunked"``, ``"length"`` or ``"none"``.
+
+    Raises :class:`_Reply` for anything two servers could read differently (RFC 9112 6.1,
+    6.3): a coding other than exactly ``chunked``, ``chunked`` with a Content-Length, and
+    conflicting Content-Length values.
+    """
+    codings = [c.strip().lower() for value in transfer_encodings for c in value.split(",") if c.strip()]
+    lengths = {v.strip() for value in content_lengths for v in value.split(",")}
+    if transfer_encodings:
+        if codings != ["chunked"]:
+            raise _Reply(
+                501,
+                ErrorCode.VALIDATION_FAILED,
+                "Transfer-Encoding must be exactly 'chunked'; other codings are not supported.",
+            )
+        if content_lengths:
+            raise _Reply(
+                400, ErrorCode.VALIDATION_FAILED, "A request may not have both Transfer-Encoding and Content-Length."
+            )
+        return "chunked"
+    if len(lengths) > 1:
+        raise _Reply(400, ErrorCode.VALIDATION_FAILED, "The request has conflicting Content-Length values.")
+    if not content_lengths:
+        return "none"
+    (length,) = lengths
+    # isascii: str.isdigit() is also true for "¹" or "٣", which int() then refuses.
+    if not (length.isascii() and length.isdigit()):
+        raise _Reply(400, ErrorCode.VALIDATION_FAILED, "Content-Length is not a valid number.")
+    if len(length) > 18:  # past any body size; int() of 4,300+ digits would raise
+        raise _Reply(400, ErrorCode.VALIDATION_FAILED, "Content-Length is out of range.")
+    return "length"
+
+
+def _loggable_path(path: str) -> str:
+    """The path as it may appear in a log line: no query, no control characters, bounded."""
+    path = path.split("?", 1)[0]
+    if len(path) > _LOGGED_PATH_CHARS:
+        path = path[:_LOGGED_PATH_CHARS] + "..."
+    return "".join(ch if ch.isprintable() and ch != '"' else f"\\x{ord(ch):02x}" for ch in path)
 
 
 def _query_params(query: str) -> dict[str, str]:
@@ -174,15 +230,24 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     busy = False
     _body_read = True  # protocol errors before a request is parsed have no body to skip
+    _body_framing = "none"
+    request_id = "-"
+    _started = 0.0
+
+    def handle_one_request(self) -> None:
+        # Before the request line is read, so even a 414 or 400 has an id and a duration.
+        self.request_id = uuid.uuid4().hex
+        self._started = time.perf_counter()
+        self._body_framing = "none"
+        super().handle_one_request()
 
     def _body_pending(self) -> bool:
         """A request body we have not read would corrupt the next request on this connection."""
         if self._body_read:
             return False
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+        if self._body_framing == "chunked":
             return True
-        length = (self.headers.get("Content-Length") or "0").strip()
-        return length != "0"
+        return (self.headers.get("Content-Length") or "0").strip() != "0"
 
     def setup(self) -> None:
         super().setup()
@@ -199,13 +264,25 @@ class RequestHandler(BaseHTTPRequestHandler):
             return self._dispatch
         raise AttributeError(name)
 
-    # -- logging: never the query string
+    # -- logging: one line per request, never the query string or a key
     def log_message(self, format: str, *args: Any) -> None:
         access_log.debug("%s " + format, self.address_string(), *args)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = self.path.split("?", 1)[0] if isinstance(self.path, str) else "-"
-        access_log.debug('"%s %s" %s %s', self.command, path, code, size)
+        # A request line that was refused (414, 400) leaves ``command`` empty and no ``path``.
+        path = getattr(self, "path", None)
+        command = getattr(self, "command", None) or "-"
+        elapsed_ms = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
+        access_log.info(
+            '%s %s "%s %s" %s %s %.1fms',
+            self.request_id,
+            self.client_address[0] if self.client_address else "-",
+            _loggable_path(command),
+            _loggable_path(path) if isinstance(path, str) else "-",
+            code,
+            size,
+            elapsed_ms,
+        )
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (malformed request line, headers too large, ...) as JSON."""
@@ -222,12 +299,18 @@ class RequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             phrase = "Error"
         self.close_connection = True
+        headers = [("Content-Type", "application/json"), (REQUEST_ID_HEADER, self.request_id)]
         with contextlib.suppress(OSError):
-            self._write(code, [("Content-Type", "application/json")], error_body(error, phrase), head=False)
+            self._write(code, headers, error_body(error, phrase, self.request_id), head=False)
 
     def handle_expect_100(self) -> bool:
         length = self.headers.get("Content-Length")
-        if length and length.isascii() and length.isdigit() and int(length) > self.server.frontend.max_body:
+        if (
+            length
+            and length.isascii()
+            and length.isdigit()
+            and (len(length) > 18 or int(length) > self.server.frontend.max_body)
+        ):
             self.close_connection = True
             self._error(413, ErrorCode.BODY_TOO_LARGE, self._too_large_message())
             return False
@@ -252,12 +335,16 @@ class RequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        self.log_request(status, len(body))  # before the write: a client that saw the reply finds the line
         self.wfile.write(data if head else data + body)
-        self.log_request(status, len(body))
 
     def _error(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
-        hdrs = [("Content-Type", "application/json; charset=utf-8"), *(headers or {}).items()]
-        self._write(status, hdrs, error_body(code, message), head=self.command == "HEAD")
+        hdrs = [
+            ("Content-Type", "application/json; charset=utf-8"),
+            (REQUEST_ID_HEADER, self.request_id),
+            *(headers or {}).items(),
+        ]
+        self._write(status, hdrs, error_body(code, message, self.request_id), head=self.command == "HEAD")
 
     def _too_large_message(self) -> str:
         return f"The request body exceeds the limit of {self.server.frontend.max_body} bytes."
@@ -269,17 +356,11 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _read_body_unchecked(self) -> bytes:
         limit = self.server.frontend.max_body
-        encoding = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in encoding:
+        if self._body_framing == "chunked":
             return self._read_chunked(limit)
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
+        if self._body_framing == "none":
             return b""
-        # isascii: str.isdigit() is also true for "¹" or "٣", which int() then refuses.
-        if not (length_text.strip().isascii() and length_text.strip().isdigit()):
-            self.close_connection = True
-            raise _Reply(400, ErrorCode.VALIDATION_FAILED, "Content-Length is not a valid number.")
-        length = int(length_text)
+        length = int((self.headers.get("Content-Length") or "0").split(",")[0].strip())  # checked by _framing
         if length > limit:
             self.close_connection = True  # the unread body stays in the socket
             raise _Reply(413, ErrorCode.BODY_TOO_LARGE, self._too_large_message())
@@ -327,6 +408,13 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.busy = True
         self._body_read = False
         try:
+            try:
+                self._body_framing = _framing(
+                    self.headers.get_all("Transfer-Encoding") or [], self.headers.get_all("Content-Length") or []
+                )
+            except _Reply:
+                self.close_connection = True  # where this body ends is unknown: never reuse
+                raise
             self._handle()
         except _Reply as reply:
             self._error(reply.status, reply.code, reply.message, reply.headers)
@@ -430,9 +518,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         payload: Any = None
         if body.strip():
             try:
-                payload = json.loads(body)
-            except ValueError:
-                raise _Reply(400, ErrorCode.BAD_JSON, 'The body must be JSON like {"input": ...}.') from None
+                payload = strict_json(body)
+            except InputError as exc:
+                raise _Reply(
+                    400, ErrorCode.BAD_JSON, f'The body must be JSON like {{"input": ...}}: {exc.message}'
+                ) from None
             if not isinstance(payload, dict):
                 raise _Reply(400, ErrorCode.BAD_JSON, 'The body must be a JSON object like {"input": ...}.')
         user_input = (payload or {}).get("input")

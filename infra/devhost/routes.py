@@ -93,8 +93,10 @@ class Constraint:
 
 
 def _is_integer(value: str) -> bool:
+    """Optionally signed ASCII digits that fit a 64-bit integer's width (the host's
+    constraints are Int32/Int64; 4,400 digits would also trip Python's int-string limit)."""
     body = value[1:] if value[:1] in ("-", "+") else value
-    return bool(body) and body.isascii() and body.isdigit()
+    return bool(body) and len(body) <= 19 and body.isascii() and body.isdigit()
 
 
 def _is_number(value: str) -> bool:

@@ -21,7 +21,6 @@ run time without a restart and without locking the hot path.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -31,6 +30,8 @@ import re2
 from ..errors import ErrorCode, RuleError
 from ..findings import Severity, ThreatType
 from ._re import compile_re
+from .allowlist import compile_entry, entry_pattern, validate_entry
+from .cost_probe import check_cost
 
 View = Literal["text", "plain"]
 VIEWS: tuple[View, ...] = ("text", "plain")
@@ -115,33 +116,6 @@ def _ci(pattern: str) -> str:
     return f"(?i:{pattern})"
 
 
-#: Upload-time cost probe for custom rules. RE2 is linear, but a pattern whose DFA blows up
-#: (nested counted repeats, e.g. ``((aa)+|\w{1,32})+){1,30}$``) falls back to a slow NFA:
-#: found at 37 us per character, i.e. 0.4 s per rule on one 10,000-character prompt.
-#: A custom rule must match each probe within the budget (best of two tries).
-_PROBES = ("a" * 4096 + "!", "ab" * 2048 + "!", ("a1 " * 1366)[:4096], ("aA_-." * 820)[:4096])
-PROBE_BUDGET_S = 0.02  # 5 us per character: at most ~50 ms on a 10,000-character prompt
-
-
-def check_cost(regex: object, *, what: str) -> None:
-    """Refuse a compiled pattern that is too slow on the probes (:data:`PROBE_BUDGET_S`)."""
-    for probe in _PROBES:
-        best = float("inf")
-        for _ in range(2):
-            started = time.perf_counter()
-            for _match in regex.finditer(probe):  # type: ignore[attr-defined]
-                pass
-            best = min(best, time.perf_counter() - started)
-            if best <= PROBE_BUDGET_S:
-                break
-        if best > PROBE_BUDGET_S:
-            raise RuleError(
-                ErrorCode.RULE_TOO_LARGE,
-                f"{what} is too expensive to match ({best * 1e6 / len(probe):.0f} us per character on a "
-                f"test string; the limit is {PROBE_BUDGET_S * 1e6 / 4096:.0f}); simplify nested repeats",
-            )
-
-
 def compile_checked(pattern: str, *, what: str = "pattern", max_chars: int = 2_000) -> object:
     """Compile a pattern with RE2 or raise :class:`RuleError` saying exactly why not."""
     if not isinstance(pattern, str) or not pattern.strip():
@@ -206,7 +180,17 @@ class CompiledRules:
                 except re2.error:
                     raise RuleError(ErrorCode.RULE_TOO_LARGE, "the rule set is too large to compile") from None
                 cv.matchers.append((matcher, offset))
-        self._allow = [compile_checked(p, what="allowlist entry") for p in self.allowlist]
+        self._allow = [compile_entry(p, max_chars=20_000) for p in self.allowlist]
+        self._allow_set: re2.Set | None = None
+        if self._allow:
+            # One pass says which entries occur; only those are searched for their spans.
+            self._allow_set = re2.Set.SearchSet(_set_options())
+            for entry in self.allowlist:
+                self._allow_set.Add(_ci(entry_pattern(entry)))
+            try:
+                self._allow_set.Compile()
+            except re2.error:
+                raise RuleError(ErrorCode.RULE_TOO_LARGE, "the allowlist is too large to compile") from None
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -269,7 +253,9 @@ class CompiledRules:
 
     def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
-        for regex in self._allow:
+        present = self._allow_set.Match(text) if self._allow_set is not None else None
+        for i in present or ():
+            regex = self._allow[i]
             spans.extend(m.span() for m in regex.finditer(text))  # type: ignore[attr-defined]
         return spans
 
@@ -327,12 +313,12 @@ class RuleEngine:
             regex = compile_checked(rule.pattern, what=f"rule {rule.id}", max_chars=self.max_pattern_chars)
             probe = rule not in installed
             if probe:
-                check_cost(regex, what=f"rule {rule.id}")
+                check_cost(regex, what=f"rule {rule.id}", pattern=rule.pattern)
             for extra, label in ((rule.suppress_if, "suppress_if"), (rule.requires, "requires")):
                 if extra:
                     more = compile_checked(extra, what=f"rule {rule.id} {label}", max_chars=self.max_pattern_chars)
                     if probe:
-                        check_cost(more, what=f"rule {rule.id} {label}")
+                        check_cost(more, what=f"rule {rule.id} {label}", pattern=extra)
             if not 0 <= rule.window <= 2_000:
                 raise RuleError(ErrorCode.RULE_INVALID, f"rule {rule.id}: window must be 0..2000")
             out.append(rule)
@@ -348,12 +334,30 @@ class RuleEngine:
         with self._lock:
             new_custom = tuple(self.validate_custom(custom)) if custom is not None else self._custom
             new_allow = tuple(allowlist) if allowlist is not None else self._allowlist
+            installed = set(self._allowlist)  # already checked: a re-sync does not re-time them
             for entry in new_allow:
-                compile_checked(entry, what="allowlist entry", max_chars=self.max_pattern_chars)
+                if entry not in installed:
+                    validate_entry(entry, max_chars=self.max_pattern_chars)
             snapshot = CompiledRules((*self._builtin, *new_custom), new_allow)
             self._custom, self._allowlist, self._snapshot = new_custom, new_allow, snapshot
             self.version += 1
             return self.version
+
+    def usable_allowlist(self, entries: Sequence[str]) -> tuple[list[str], list[tuple[int, RuleError]]]:
+        """Split stored entries into those that pass today's checks and those that do not
+        (entries stored under older, laxer rules must not stop a sync)."""
+        installed = set(self._allowlist)
+        kept: list[str] = []
+        refused: list[tuple[int, RuleError]] = []
+        for i, entry in enumerate(entries):
+            try:
+                if entry not in installed:
+                    validate_entry(entry, max_chars=self.max_pattern_chars)
+            except RuleError as exc:
+                refused.append((i, exc))
+                continue
+            kept.append(entry)
+        return kept, refused
 
     def match(self, text: str, view: View) -> list[RuleHit]:
         return self._snapshot.match(text, view)

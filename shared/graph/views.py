@@ -49,7 +49,7 @@ def _public(node: dict[str, Any]) -> dict[str, Any]:
 
 def _limit(params: dict[str, str]) -> int:
     raw = params.get("limit", "50")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InputError(ErrorCode.VALIDATION_FAILED, f"limit must be an integer from 1 to {MAX_LIMIT}")
     return int(raw)
 

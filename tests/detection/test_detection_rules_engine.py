@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.detection.allowlist import compile_entry
 from shared.detection.builtin_rules import all_builtin_rules
 from shared.detection.normalize import normalize
 from shared.detection.rules import VIEWS, CompiledRules, Rule, RuleEngine, compile_checked
@@ -60,7 +61,7 @@ def _rx(pattern: str) -> object:
 def _naive(engine_rules: CompiledRules, text: str, view: str, allowlist: tuple[str, ...] = ()) -> list[str]:
     """Reference semantics: every rule of the view on its own, no set prefilter; a match
     touching an allowlisted phrase does not count (the engine's documented rule)."""
-    allowed = [m.span() for p in allowlist for m in _rx(p).finditer(text)]
+    allowed = [m.span() for p in allowlist for m in compile_entry(p).finditer(text)]
     out = []
     for rule in engine_rules.rules:
         if rule.view != view:
@@ -239,7 +240,7 @@ def test_a_refused_update_leaves_the_old_rules_in_place() -> None:
 def test_invalid_allowlist_entry_is_refused() -> None:
     engine = RuleEngine(BUILTIN[:3])
     with pytest.raises(RuleError) as info:
-        engine.replace(allowlist=["(?<=a)b"])
+        engine.replace(allowlist=["re:(?<=a)b"])
     assert info.value.code == ErrorCode.RULE_INVALID
     assert "allowlist" in info.value.message
 

@@ -230,3 +230,138 @@ def test_a_stopped_host_can_start_again(make_host: Callable[..., DevHost]) -> No
     host.stop()
     host.start()
     assert httpx.get(f"{host.base_url}/api/ping").text == "pong"
+
+
+# ------------------------------------------------------------ framing, request ids, access log
+
+
+def exchange(host: DevHost, data: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """Send raw bytes on one connection; every response that comes back (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", host.port), timeout=5) as sock:
+        sock.sendall(data)
+        received = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            received += chunk
+    replies = []
+    while received:
+        head, _, rest = received.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        replies.append((int(lines[0].split(" ")[1]), headers, rest[:length]))
+        received = rest[length:]
+    return replies
+
+
+def smuggle(framing: str) -> bytes:
+    """An enqueue whose body, read the wrong way, hides a second request to /api/boom."""
+    hidden = f"POST /api/boom HTTP/1.1\r\nHost: x\r\nx-functions-key: {FUNCTION_KEY}\r\nContent-Length: 0\r\n\r\n"
+    body = f"0\r\n\r\n{hidden}"
+    return (
+        f"POST /api/enqueue HTTP/1.1\r\nHost: x\r\nx-functions-key: {FUNCTION_KEY}\r\n{framing}"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("framing", "status"),
+    [
+        ("Transfer-Encoding: xchunked\r\n", 501),  # a substring test once read this as chunked
+        ("Transfer-Encoding: chunked\r\n", 400),  # both framings: refused, not guessed
+        ("Transfer-Encoding: Chunked \r\n", 400),
+        ("Transfer-Encoding: gzip, chunked\r\n", 501),
+        ("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", 501),
+        ("Content-Length: 3\r\n", 400),  # a second, different Content-Length
+    ],
+)
+def test_ambiguous_framing_is_refused_and_nothing_is_smuggled(host: DevHost, framing: str, status: int) -> None:
+    queue = host.index.by_name("consume").trigger.queue_name  # type: ignore[union-attr]
+    replies = exchange(host, smuggle(framing))
+    assert [r[0] for r in replies] == [status]  # one reply: the hidden request never ran
+    _status, headers, body = replies[0]
+    assert headers["connection"] == "close"
+    assert json.loads(body)["error"]["code"] == "validation_failed"
+    assert host.queue_count(queue) == 0
+
+
+def test_exact_chunked_framing_still_works(host: DevHost) -> None:
+    data = (
+        f"POST /api/enqueue HTTP/1.1\r\nHost: x\r\nx-functions-key: {FUNCTION_KEY}\r\n"
+        "Transfer-Encoding:  CHUNKED \r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    ).encode()
+    assert [r[0] for r in exchange(host, data)] == [202]
+    same_length_twice = (
+        f"POST /api/enqueue HTTP/1.1\r\nHost: x\r\nx-functions-key: {FUNCTION_KEY}\r\n"
+        "Content-Length: 3\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+    ).encode()
+    assert [r[0] for r in exchange(host, same_length_twice)] == [202]
+
+
+def test_every_host_error_carries_a_request_id(client: httpx.Client) -> None:
+    cases = [
+        client.get("/api/nope"),  # 404
+        client.delete("/api/items/1", headers=FN),  # 405
+        client.post("/api/enqueue"),  # 401
+        client.post("/api/enqueue", headers=FN, content=b"x" * 5000),  # 413
+        client.post("/api/boom", headers=FN),  # 500 from a function that raised
+        client.get("/admin/functions"),  # 401 on the admin API
+    ]
+    seen = set()
+    for r in cases:
+        assert r.status_code >= 400
+        rid = r.headers["x-request-id"]
+        assert len(rid) == 32 and r.json()["request_id"] == rid
+        seen.add(rid)
+    assert len(seen) == len(cases)
+
+
+def test_a_414_is_answered_logged_and_the_host_survives(host: DevHost, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="devhost.access"):
+        replies = exchange(host, f"GET /api/{'a' * 70_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert [r[0] for r in replies] == [414]
+        assert json.loads(replies[0][2])["request_id"] == replies[0][1]["x-request-id"]
+        assert httpx.get(f"{host.base_url}/api/ping").status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "devhost.access"]
+    assert any(f"{replies[0][1]['x-request-id']} " in line and '"- -" 414' in line for line in lines), lines
+
+
+def test_one_access_log_line_per_request_without_query_or_key(
+    host: DevHost, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="devhost.access"):
+        client.get("/api/ping?code=secret-in-query&x=1")
+        client.get("/api/items/7/widget", params={"code": FUNCTION_KEY})
+        exchange(host, b"GET /api/nope\x1b[31m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        client.post("/api/enqueue", headers=FN, content=b"[1]")
+    lines = [r.getMessage() for r in caplog.records if r.name == "devhost.access"]
+    assert len(lines) == 4, lines
+    assert '"GET /api/ping" 200' in lines[0]
+    assert '"GET /api/items/7/widget" 200' in lines[1]
+    assert '"GET /api/nope\\x1b[31m" 404' in lines[2]  # a control character cannot forge a line
+    assert '"POST /api/enqueue" 202' in lines[3]
+    for line in lines:
+        assert "?" not in line and "secret" not in line and FUNCTION_KEY not in line
+        assert "\x1b" not in line and line.endswith("ms")
+
+
+def test_numbers_of_4400_digits_in_framing_and_routes_are_refused_not_crashed(
+    host: DevHost, client: httpx.Client
+) -> None:
+    huge = "9" * 4_400
+    head = f"POST /api/enqueue HTTP/1.1\r\nHost: x\r\nx-functions-key: {FUNCTION_KEY}\r\nContent-Length: {huge}\r\n"
+    replies = exchange(host, (head + "\r\nabc").encode())
+    assert [r[0] for r in replies] == [400]
+    assert "out of range" in json.loads(replies[0][2])["error"]["message"]
+    replies = exchange(host, (head + "Expect: 100-continue\r\n\r\n").encode())
+    assert [r[0] for r in replies] == [413]
+    # an {id:int} route segment of 4,400 digits is not an int: no route, not a crash
+    assert client.get(f"/api/items/{huge}", headers=FN).status_code == 404
+    assert client.get("/api/items/9223372036854775807", headers=FN).status_code == 404  # past Int32
+    assert client.get("/api/items/2147483647", headers=FN).status_code == 200
+    assert client.get("/api/ping").status_code == 200

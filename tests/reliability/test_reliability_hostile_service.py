@@ -244,12 +244,14 @@ def test_known_attack_wrapped_in_six_encodings_is_still_flagged(service: Service
         (b"\xff\xfe{}", "input_invalid_text"),
         (b'{"user_id": "u", "prompt": "   "}', "input_empty"),
         (b'{"user_id": "u", "prompt": "a", "prompt1": "b"}', "validation_failed"),
-        (b'{"user_id": "u", "prompt": "ok", "similarity_threshold": NaN}', "validation_failed"),
-        (b'{"user_id": "u", "prompt": "ok", "similarity_threshold": 1e999}', "validation_failed"),
+        (b'{"user_id": "u", "prompt": "ok", "similarity_threshold": NaN}', "bad_json"),  # not JSON
+        (b'{"user_id": "u", "prompt": "ok", "similarity_threshold": 1e999}', "bad_json"),  # out of range
+        (b'{"user_id": "u", "prompt": "ok", "n": ' + b"9" * 4_400 + b"}", "bad_json"),  # was a 500
         (b'{"user_id": "u", "prompt": "ok", "forward_to_llm": "yes"}', "validation_failed"),
         (b'{"user_id": 12, "prompt": "ok"}', "validation_failed"),
         (b'{"user_id": "u", "prompt": "ok"} trailing', "bad_json"),
-        (b'{"user_id": "u", "user_id": "v", "prompt": "ok"}', None),  # last key wins, like every JSON parser
+        # duplicate keys: Python takes the last, APIM's policy the first, so neither is trusted
+        (b'{"user_id": "u", "user_id": "v", "prompt": "ok"}', "bad_json"),
         # found by this suite (each was a 500 before its fix; see the report):
         (b'{"user_id": "u", "prompt": "%94%94%94%94 then %c3%28 and %ff"}', None),
         (b'{"user_id": "u", "prompt": "ok", "similarity_threshold": "0.5"}', "validation_failed"),

@@ -28,7 +28,8 @@ from reliability_support import examples
 
 from shared.config import load_settings
 from shared.detection.builtin_rules import all_builtin_rules
-from shared.detection.rules import PROBE_BUDGET_S, VIEWS, CompiledRules, Rule, RuleEngine
+from shared.detection.cost_probe import PROBE_BUDGET_S
+from shared.detection.rules import VIEWS, CompiledRules, Rule, RuleEngine
 from shared.errors import RuleError
 from shared.findings import Severity, ThreatType
 from shared.pipeline import AnalysisRequest, Pipeline
@@ -107,7 +108,7 @@ def test_every_builtin_rule_matches_in_linear_time() -> None:
 @pytest.mark.timeout(120)
 def test_the_whole_compiled_set_with_an_allowlist_is_linear() -> None:
     """The production shape: all rules in one RE2 set, with allowlist masking in front."""
-    engine = RuleEngine(RULES, allowlist=["ignore all your", "please", r"\bOR\b"])
+    engine = RuleEngine(RULES, allowlist=["ignore all your", "please", r"re:\bOR\b"])
     units = sorted({u for rule in RULES[:40] for u in near_misses(rule)})[:30]
     small, large = growth_of(engine.snapshot, units)
     assert ratio(small, large) < MAX_RATIO, (small, large)
