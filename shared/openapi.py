@@ -82,6 +82,26 @@ ROUTES: list[tuple[str, str, str, str, str, type[BaseModel] | None, type[BaseMod
     ("get", "/manage/allowlist", "getAllowlist", "Known-good phrases", "admin", None, None),
     ("put", "/manage/allowlist", "replaceAllowlist", "Replace the allowlist", "admin", AllowlistBody, None),
     ("post", "/manage/users/{user_id}/unblock", "unblockUser", "Lift a temporary block", "admin", None, None),
+    ("get", "/caller", "getCaller", "The tenant and role derived for this request", "function", None, None),
+    ("get", "/manage/known-attacks", "listKnownAttacks", "Learned known-attack entries", "admin", None, None),
+    (
+        "post",
+        "/manage/known-attacks/{attack_id}/confirm",
+        "confirmKnownAttack",
+        "Confirm a learned known attack (makes it active)",
+        "admin",
+        None,
+        None,
+    ),
+    (
+        "delete",
+        "/manage/known-attacks/{attack_id}",
+        "removeKnownAttack",
+        "Remove a learned known attack",
+        "admin",
+        None,
+        None,
+    ),
 ]
 
 _ERRORS = {
@@ -192,6 +212,7 @@ _PATH_PARAMS: dict[str, dict[str, Any]] = {
     "campaign_id": {"type": "string", "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,200}$"},
     "node_id": {"type": "string", "pattern": "^[^/\\\\?#\\u0000-\\u001f]{1,255}$"},
     "rule_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{1,63}$"},
+    "attack_id": {"type": "string", "pattern": "^attack:[0-9a-f]{8,128}$"},
 }
 
 

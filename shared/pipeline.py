@@ -293,7 +293,14 @@ class Pipeline:
 
         input_hash = keyed_hash(req.prompt)
         # Band keys serve the graph (lookup and update); without a store there is no graph.
-        bands = signature_bands(detection.normalized.text, self.settings.graph) if self.store is not None else []
+        from .tenancy import tenant_of
+
+        tenant = tenant_of(req.user_id)
+        bands = (
+            signature_bands(detection.normalized.text, self.settings.graph, scope=tenant)
+            if self.store is not None
+            else []
+        )
         t = time.perf_counter()
         ctx = AgentContext(
             req.user_id,
@@ -304,6 +311,10 @@ class Pipeline:
             turn_detection=turn_detection,
             extra={"bands": bands, "input_hash": input_hash},
         )
+        from .graph.evidence import own_text_risk
+
+        # Before prompt2 findings join: the graph learns from this prompt's own text only.
+        ctx.extra["own_risk"] = own_text_risk(detection, self.orchestrator.decision.calibration)
         if prompt2_detection is not None:
             for f in prompt2_detection.findings:
                 f.layer = "prompt2"
@@ -376,6 +387,8 @@ class Pipeline:
         )
         if self.store is not None:
             result.graph_message = self._graph_message(result, detection, bands, now)
+            result.graph_message["evidence"] = round(float(ctx.extra["own_risk"]), 4)
+            result.graph_message["judge_attack"] = judge_note == "attack"
         result.analysis_ms = (time.perf_counter() - started) * 1e3
         if record and self.store is not None:
             t = time.perf_counter()
@@ -475,6 +488,9 @@ class Pipeline:
     ) -> dict[str, Any]:
         import numpy as np
 
+        from .graph.evidence import critical_coverage
+        from .tenancy import tenant_of
+
         vector = detection.embedding
         return {
             "version": GRAPH_MESSAGE_VERSION,
@@ -490,6 +506,8 @@ class Pipeline:
             "threats": sorted({f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS}),
             "rule_ids": sorted({f.rule_id for f in result.threats if f.threat_type in ATTACK_THREATS})[:32],
             "bands": bands,
+            "tenant": tenant_of(result.user_id),
+            "critical_coverage": round(critical_coverage(detection), 4),
             "embedding": np.round(vector.astype(np.float64), 5).tolist() if vector is not None else None,
         }
 

@@ -19,6 +19,10 @@ EXPECTED_HTTP = {
     "manage_rule_delete": ("manage/rules/{rule_id}", {"DELETE"}, func.AuthLevel.ADMIN),
     "manage_allowlist": ("manage/allowlist", {"GET", "PUT"}, func.AuthLevel.ADMIN),
     "manage_unblock": ("manage/users/{user_id}/unblock", {"POST"}, func.AuthLevel.ADMIN),
+    "caller": ("caller", {"GET"}, func.AuthLevel.FUNCTION),
+    "manage_known_attacks": ("manage/known-attacks", {"GET"}, func.AuthLevel.ADMIN),
+    "manage_known_attack_confirm": ("manage/known-attacks/{attack_id}/confirm", {"POST"}, func.AuthLevel.ADMIN),
+    "manage_known_attack_remove": ("manage/known-attacks/{attack_id}", {"DELETE"}, func.AuthLevel.ADMIN),
 }
 
 

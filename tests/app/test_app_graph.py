@@ -97,7 +97,8 @@ def test_campaign_needs_enough_distinct_users_in_the_window(store: Store, settin
     r4 = process_message(store, settings, message(settings, 23, "u3", variant(3)), "m23")
     assert r4.campaign_id and r4.new_campaign and r4.campaign_users == 3
     camp = store.read(PATTERNS, "campaign", r4.campaign_id)
-    assert camp["users"] == ["u1", "u2", "u3"] and set(camp["prompts"]) == {"p20", "p21", "p22", "p23"}
+    assert len(camp["users"]) == 3 and set(camp["prompts"]) == {"p20", "p21", "p22", "p23"}
+    assert not {"u1", "u2", "u3"} & set(camp["users"])  # keyed user hashes, never the raw ids
     # A later member joins the same campaign; the analyze-stage lookup sees membership.
     r5 = process_message(store, settings, message(settings, 24, "u4", variant(4)), "m24")
     assert r5.campaign_id == r4.campaign_id and not r5.new_campaign
@@ -120,10 +121,15 @@ def test_benign_near_duplicates_never_form_a_campaign(store: Store, settings: Se
 
 
 def test_confirmed_attacks_feed_the_known_attack_index(store: Store, settings: Settings) -> None:
-    res = process_message(store, settings, message(settings, 50, "u1", risk=0.97), "m50")
+    res = process_message(store, settings, {**message(settings, 50, "u1", risk=0.97), "critical_coverage": 0.9}, "m50")
     assert res.known_attack_added
     doc = store.read(ATTACKS, f"attack:{50:032x}", f"attack:{50:032x}")
     assert doc["embedding"][0] == 1.0 and doc["count"] == 1
+    assert doc["status"] == "active" and doc["sources"] == ["critical_rule"] and doc["expires_at"] > time.time()
+    # One caller's high-risk text whose critical rules cover little of it: a candidate only.
+    glued = process_message(store, settings, {**message(settings, 52, "u1"), "critical_coverage": 0.3}, "m52")
+    assert not glued.known_attack_added
+    assert store.read(ATTACKS, f"attack:{52:032x}", f"attack:{52:032x}")["status"] == "candidate"
     weak = process_message(store, settings, message(settings, 51, "u1", "some other text", risk=0.72), "m51")
     assert not weak.known_attack_added
 

@@ -48,6 +48,7 @@ def test_a_confirmed_attack_from_the_graph_is_recognised_later(service) -> None:
         "rule_ids": [],
         "bands": signature_bands(NOVEL, settings.graph),
         "embedding": [float(x) for x in embed(NOVEL, settings.semantic.embedding_dimensions)],
+        "judge_attack": True,  # evidence beyond this one caller's text: the entry goes live
     }
     assert process_message(service.store, settings, msg, "m-novel").known_attack_added
     assert pipeline.attack_sync.maybe_sync(force=True) == 1

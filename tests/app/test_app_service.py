@@ -156,7 +156,8 @@ def test_scan_output(service: Service) -> None:
 
 
 def test_profile_and_unblock(service: Service) -> None:
-    assert call(service, "profile", "nobody").status == 404
+    fresh = call(service, "profile", "nobody")  # unknown users look like fresh ones: no existence oracle
+    assert fresh.status == 200 and fresh.body["profile"]["total_requests"] == 0
     assert call(service, "profile", "bad id").status == 400
     call(service, "analyze", body({"user_id": "p1", "prompt": ATTACK}))
     prof = call(service, "profile", "p1")
