@@ -195,7 +195,7 @@ class LearningSettings(_Group):
     same text from ``min_tenants`` tenants, or an operator's confirmation.
     """
 
-    evidence_floor: float = Field(0.2, ge=0.0, le=1.0)  # own-text risk needed for campaign weight
+    evidence_floor: float = Field(0.45, ge=0.0, le=1.0)  # own rule risk needed for campaign weight
     min_critical_coverage: float = Field(0.6, ge=0.0, le=1.0)  # share of the text under critical rules
     min_tenants: int = Field(2, ge=2, le=1_000)
     learned_ttl_days: int = Field(30, ge=1, le=3_650)

@@ -311,10 +311,11 @@ class Pipeline:
             turn_detection=turn_detection,
             extra={"bands": bands, "input_hash": input_hash},
         )
-        from .graph.evidence import own_text_risk
+        from .graph.evidence import own_rule_risk, own_text_risk
 
         # Before prompt2 findings join: the graph learns from this prompt's own text only.
         ctx.extra["own_risk"] = own_text_risk(detection, self.orchestrator.decision.calibration)
+        ctx.extra["rule_risk"] = own_rule_risk(detection)
         if prompt2_detection is not None:
             for f in prompt2_detection.findings:
                 f.layer = "prompt2"

@@ -6,10 +6,11 @@ several users, found by the graph-update stage), and repeats of the same prompt 
 this user that were judged attacks before.
 
 Campaign membership is evidence about *others*: it only adds weight when the text
-itself already carries attack evidence (``learning.evidence_floor`` of own risk, from
-its rules and classifier). A text that is harmless on its own is never blocked for
-resembling what other users sent, and the weight halves every campaign window since
-the campaign was last active.
+itself already carries rule evidence (its own attack rules reach
+``learning.evidence_floor``, a medium finding by default; the classifier alone does not
+count, as it rates many short greetings high). A text that is harmless on its own is
+never blocked for resembling what other users sent, and the weight halves every
+campaign window since the campaign was last active.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class SimilarityAgent:
         graph = ctx.graph
         if graph is not None:
             details["graph"] = graph.to_dict()
-            own = float(ctx.extra.get("own_risk", 1.0))
+            own = float(ctx.extra.get("rule_risk", 1.0))
             if graph.campaign_id and own >= ctx.settings.learning.evidence_floor:
                 window = ctx.settings.graph.campaign_window_minutes * 60.0
                 age = max(0.0, ctx.now - graph.campaign_last_at) if graph.campaign_last_at else 0.0

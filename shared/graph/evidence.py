@@ -24,6 +24,12 @@ def own_text_risk(detection: Detection, calibration: Callable[[float], float] | 
     return noisy_or(parts)
 
 
+def own_rule_risk(detection: Detection) -> float:
+    """Risk from the text's own rule findings only: precise evidence, unlike the classifier,
+    which rates many short greetings high and so cannot vouch that a text is an attack."""
+    return rule_risk(detection.attack_findings)
+
+
 def critical_coverage(detection: Detection) -> float:
     """Share of the text under critical attack findings (0 when none has a span).
 

@@ -23,9 +23,9 @@ on the queue; the redelivery completes the work without double counting. After
 
 Tenancy and evidence: ``user_id`` is tenant-scoped and band keys are keyed per tenant,
 so buckets and campaigns never mix tenants; bucket members hold a keyed hash of the
-user, not the id. A prompt counts as an attack here only when its *own* text carries
-evidence (``evidence`` >= ``learning.evidence_floor``): a prompt blocked merely for
-resembling a campaign does not join it, so a campaign cannot feed itself.
+user, not the id. A prompt counts as an attack here only when its *own* text (rules
+and classifier, ``evidence``) reaches the block threshold: a prompt blocked merely for
+resembling a campaign or a known attack does not join it, so a campaign cannot feed itself.
 """
 
 from __future__ import annotations
@@ -79,9 +79,10 @@ class GraphMessage(BaseModel):
     critical_coverage: float = Field(default=0.0, ge=0, le=1)
     judge_attack: bool = False
 
-    def own_attack(self, floor: float) -> bool:
-        """An attack on the strength of its own text, not of its resemblance to others."""
-        return self.attack and (self.evidence is None or self.evidence >= floor)
+    def own_attack(self, threshold: float) -> bool:
+        """An attack on the strength of its own text (rules and classifier reach the block
+        threshold), not of its resemblance to others."""
+        return self.attack and (self.evidence is None or self.evidence >= threshold)
 
 
 @dataclass(slots=True)
@@ -135,7 +136,9 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     window = g.campaign_window_minutes * 60.0
     pid = prompt_node_id(msg.prompt_id)
     uid = user_node_id(msg.user_id)
-    attack = msg.own_attack(settings.learning.evidence_floor)
+    from ..detection.scoring import block_threshold
+
+    attack = msg.own_attack(block_threshold(settings.severity_level))
     from ..secrets import keyed_hash
 
     user_hash = keyed_hash("user:" + msg.user_id)[:16]
