@@ -58,14 +58,18 @@ class RateLimiter:
 
 
 class LoadShedder:
-    """Admission control: refuse new work while ``bound`` units are already in flight.
+    """Admission control: refuse new work while the in-flight bound is reached.
 
     A unit is roughly one 2,000-character analysis. Queueing past the bound only makes
     every caller wait (16 parallel batches of 100 long prompts once pushed a one-line
     request to 13 s); refusing at once with 503 + ``Retry-After`` keeps the latency of
-    admitted work bounded. A single request larger than the bound is admitted only
-    when nothing else is running, so it can always make progress.
+    admitted work bounded. One request is charged at most a quarter of the bound, and
+    large requests (more than :attr:`SMALL_UNITS`) may fill only three quarters of it:
+    the last quarter stays free for short requests, so a few huge batches cannot lock
+    everyone else out. Anything is admitted when nothing else is running.
     """
+
+    SMALL_UNITS = 4
 
     def __init__(self, bound: int) -> None:
         self.bound = bound
@@ -73,15 +77,17 @@ class LoadShedder:
         self.in_flight = 0
         self.shed = 0
 
-    def try_acquire(self, units: int) -> bool:
-        units = max(1, units)
+    def try_acquire(self, units: int) -> int:
+        """The units charged (pass them to :meth:`release`), or 0 when refused."""
+        charge = max(1, min(units, self.bound // 4))
+        limit = self.bound if units <= self.SMALL_UNITS else self.bound - self.bound // 4
         with self._lock:
-            if self.in_flight and self.in_flight + units > self.bound:
+            if self.in_flight and self.in_flight + charge > limit:
                 self.shed += 1
-                return False
-            self.in_flight += units
-            return True
+                return 0
+            self.in_flight += charge
+            return charge
 
-    def release(self, units: int) -> None:
+    def release(self, charged: int) -> None:
         with self._lock:
-            self.in_flight = max(0, self.in_flight - max(1, units))
+            self.in_flight = max(0, self.in_flight - charged)

@@ -184,7 +184,8 @@ class Service:
     @contextmanager
     def _admitted(self, units: int) -> Iterator[None]:
         """Load shedding: 503 ``overloaded`` with ``Retry-After`` instead of an ever longer queue."""
-        if not self.shedder.try_acquire(units):
+        charged = self.shedder.try_acquire(units)
+        if not charged:
             from . import telemetry
 
             telemetry.record_dependency_failure("load_shedding")
@@ -192,7 +193,7 @@ class Service:
         try:
             yield
         finally:
-            self.shedder.release(units)
+            self.shedder.release(charged)
 
     # analyze stage ---------------------------------------------------------
     def analyze(self, body: bytes, identity: Identity | None = None) -> Reply:

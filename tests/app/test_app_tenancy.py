@@ -128,18 +128,23 @@ def test_rotating_user_ids_do_not_escape_the_tenant_limit(make_service: Callable
 
 
 def test_load_shedding_answers_503_with_retry_after(make_service: Callable[..., Service]) -> None:
-    svc = make_service(tenancy={"max_in_flight_units": 4, "shed_retry_after_seconds": 2})
-    assert svc.shedder.try_acquire(4)  # the service is busy with other work
+    svc = make_service(tenancy={"max_in_flight_units": 8, "shed_retry_after_seconds": 2})
+    big = body({"user_id": "s", "items": [{"prompt": "x " * 5_000}] * 3})  # 18 units, charged 2
+    held = [svc.shedder.try_acquire(2) for _ in range(3)]  # three large requests in flight: 6 units
+    assert held == [2, 2, 2]
+    assert call(svc.analyze_batch, big, KEY_A).status == 503  # large work stops at three quarters
+    small = call(svc.analyze, body({"user_id": "s", "prompt": "what is 2+2?"}), KEY_A)
+    assert small.status == 200  # the last quarter is kept for short requests
+    held += [svc.shedder.try_acquire(1), svc.shedder.try_acquire(1)]
     try:
         reply = call(svc.analyze, body({"user_id": "s", "prompt": "what is 2+2?"}), KEY_A)
         assert reply.status == 503 and reply.body["error"]["code"] == "overloaded"
         assert reply.headers["Retry-After"] == "2"
-        big = body({"user_id": "s", "items": [{"prompt": "x " * 5_000}] * 3})
-        assert call(svc.analyze_batch, big, KEY_A).status == 503
     finally:
-        svc.shedder.release(4)
-    assert svc.shedder.in_flight == 0
+        for charged in held:
+            svc.shedder.release(charged)
+    assert svc.shedder.in_flight == 0 and svc.shedder.shed == 2
     assert call(svc.analyze, body({"user_id": "s", "prompt": "what is 2+2?"}), KEY_A).status == 200
     # Alone, a request larger than the bound still runs (it could never be admitted otherwise).
-    assert call(svc.analyze_batch, body({"user_id": "s", "items": [{"prompt": "x " * 5_000}] * 3}), KEY_A).status == 200
+    assert call(svc.analyze_batch, big, KEY_A).status == 200
     assert svc.shedder.in_flight == 0
