@@ -142,3 +142,35 @@ def test_malformed_messages_raise_so_the_host_retries_then_poisons(service, raw:
     with pytest.raises(InputError):
         service.graph_update(raw, "bad-1", 1)
     assert service.store.read(PROCESSED, "bad-1", "bad-1") is None
+
+
+def test_campaign_membership_decays_and_needs_own_evidence(store: Store, settings: Settings) -> None:
+    from types import SimpleNamespace
+
+    from shared.agents.base import AgentContext
+    from shared.agents.similarity_agent import SimilarityAgent
+
+    window = settings.graph.campaign_window_minutes * 60.0
+    old = time.time() - 3 * window
+    for i, user in enumerate(["o1", "o2", "o3"]):
+        res = process_message(store, settings, message(settings, 70 + i, user, variant(i), at=old + i), f"m7{i}")
+    assert res.campaign_id  # a campaign, three windows ago
+    late = process_message(store, settings, message(settings, 74, "o4", variant(3)), "m74")
+    assert late.campaign_id is None  # a stale campaign is not joined, and the old members are out of the window
+    ctx_graph = lookup(store, signature_bands(variant(0), settings.graph), "0" * 32, "o9")
+    assert ctx_graph.campaign_id == res.campaign_id and ctx_graph.campaign_last_at < time.time() - 2 * window
+
+    def score(rule_risk: float) -> float:
+        ctx = AgentContext(
+            "o9",
+            variant(0),
+            SimpleNamespace(nearest=None),  # type: ignore[arg-type]
+            settings,
+            time.time(),
+            graph=ctx_graph,
+            extra={"rule_risk": rule_risk},
+        )
+        return SimilarityAgent().run(ctx).score
+
+    assert score(0.0) == 0.0  # no rule evidence in the text itself: membership adds nothing
+    assert 0.0 < score(0.97) < 0.75 * 0.5**2  # evidence, but three windows old: decayed below a quarter
