@@ -1,12 +1,15 @@
-"""Per-user request quota: the app's second line behind APIM's rate limit.
+"""Request quotas per (tenant, user) and per tenant: the app's second line behind APIM.
 
-A fixed one-minute window per user, kept in process (bounded LRU). In Azure, APIM
-enforces the real limit per subscription key across instances; this protects each
-instance from a single noisy user and returns the ``X-RateLimit-*`` headers.
+A sliding one-minute window per key (the current minute's count plus the previous
+minute's, weighted by how much of it still overlaps), kept in process (bounded LRU). A
+fixed window would let a caller send twice the limit across a minute boundary. In Azure,
+APIM enforces the real limit per subscription key across instances; this protects each
+instance from one noisy caller and returns the ``X-RateLimit-*`` headers.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -35,7 +38,7 @@ class RateLimiter:
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._lock = threading.Lock()
-        self._windows: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._windows: OrderedDict[str, tuple[int, int, int]] = OrderedDict()
 
     def check(self, user_id: str, cost: int = 1, now: float | None = None) -> Quota:
         now = time.time() if now is None else now
@@ -43,18 +46,20 @@ class RateLimiter:
         reset = (window + 1) * WINDOW_SECONDS
         if self.per_minute <= 0:  # 0 = unlimited
             return Quota(True, 0, 0, reset)
+        overlap = 1.0 - (now % WINDOW_SECONDS) / WINDOW_SECONDS  # share of the previous minute still inside
         with self._lock:
-            start, used = self._windows.get(user_id, (window, 0))
+            start, used, previous = self._windows.get(user_id, (window, 0, 0))
             if start != window:
+                previous = used if start == window - 1 else 0
                 used = 0
-            allowed = used + cost <= self.per_minute
+            allowed = previous * overlap + used + cost <= self.per_minute
             if allowed:
                 used += cost
-            self._windows[user_id] = (window, used)
+            self._windows[user_id] = (window, used, previous)
             self._windows.move_to_end(user_id)
             while len(self._windows) > MAX_TRACKED_USERS:
                 self._windows.popitem(last=False)
-        return Quota(allowed, self.per_minute, self.per_minute - used, reset)
+        return Quota(allowed, self.per_minute, self.per_minute - math.ceil(previous * overlap + used), reset)
 
 
 class LoadShedder:

@@ -148,3 +148,15 @@ def test_load_shedding_answers_503_with_retry_after(make_service: Callable[..., 
     # Alone, a request larger than the bound still runs (it could never be admitted otherwise).
     assert call(svc.analyze_batch, big, KEY_A).status == 200
     assert svc.shedder.in_flight == 0
+
+
+def test_the_rate_window_slides_across_the_minute_boundary() -> None:
+    from shared.ratelimit import RateLimiter
+
+    limiter = RateLimiter(10)
+    t0 = 6_000.0 + 50  # ten seconds before a minute boundary
+    assert all(limiter.check("k", now=t0).allowed for _ in range(10))
+    # Just after the boundary a fixed window would allow ten more; the sliding one allows ~1.
+    after = [limiter.check("k", now=t0 + 11).allowed for _ in range(10)]
+    assert after.count(True) <= 2
+    assert limiter.check("k", now=t0 + 11 + 60).allowed  # a minute later the old minute is gone
