@@ -8,7 +8,8 @@ tenant (issue 11, probe 2). A learned entry starts as a *candidate* and becomes 
 * ``critical_rule``: critical rules cover at least ``min_critical_coverage`` of the text,
   so its embedding stands for the attack rather than for what was glued to it;
 * ``judge``: the LLM judge called it an attack;
-* ``tenants``: the same text (keyed hash) came as an attack from ``min_tenants`` tenants;
+* ``tenants``: the same text (keyed hash) came as an attack from ``min_tenants`` tenants,
+  with an attack rule firing on it (the classifier alone is not enough);
 * ``operator``: confirmed through ``POST /manage/known-attacks/{id}/confirm``.
 
 Every entry carries its provenance (sources, hashed tenants, counts) and expires after
@@ -89,7 +90,9 @@ def offer(store: Store, settings: Settings, msg: GraphMessage, message_id: str) 
             sources.add("critical_rule")
         if msg.judge_attack:
             sources.add("judge")
-        if len(tenants) >= cfg.min_tenants:
+        if len(tenants) >= cfg.min_tenants and msg.rule_ids:
+            # Rules, not the classifier alone: two tenants sending the same greeting that the
+            # classifier over-rates must not make every text near it an attack.
             sources.add("tenants")
         status = "active" if sources else "candidate"
         days = cfg.confirmed_ttl_days if "operator" in sources else cfg.learned_ttl_days

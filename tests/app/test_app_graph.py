@@ -174,3 +174,19 @@ def test_campaign_membership_decays_and_needs_own_evidence(store: Store, setting
 
     assert score(0.0) == 0.0  # no rule evidence in the text itself: membership adds nothing
     assert 0.0 < score(0.97) < 0.75 * 0.5**2  # evidence, but three windows old: decayed below a quarter
+
+
+def test_two_tenants_make_an_entry_live_only_with_rule_evidence(store: Store, settings: Settings) -> None:
+    from shared.graph.learning import list_entries
+
+    for n, tenant in ((80, "t-one"), (81, "t-two")):  # the same text (input hash) from two tenants
+        msg = {**message(settings, n, f"{tenant}~u"), "input_hash": "c" * 32, "tenant": tenant}
+        process_message(store, settings, msg, f"m{n}")
+    assert store.read(ATTACKS, "attack:" + "c" * 32, "attack:" + "c" * 32)["status"] == "active"
+    for n, tenant in ((82, "t-one"), (83, "t-two")):  # classifier-only: no rule fired
+        msg = {**message(settings, n, f"{tenant}~u"), "input_hash": "d" * 32, "tenant": tenant, "rule_ids": []}
+        process_message(store, settings, msg, f"m{n}")
+    doc = store.read(ATTACKS, "attack:" + "d" * 32, "attack:" + "d" * 32)
+    assert doc["status"] == "candidate" and len(doc["tenants"]) == 2
+    listed = {e["id"]: e for e in list_entries(store, {})["entries"]}
+    assert listed["attack:" + "c" * 32]["sources"] == ["tenants"] and listed["attack:" + "c" * 32]["tenants"] == 2

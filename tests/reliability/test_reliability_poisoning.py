@@ -225,3 +225,17 @@ def test_gateway_headers_are_trusted_only_with_the_secret(host: Any) -> None:
             "/api/caller", headers={**base, "x-pss-gateway-secret": GATEWAY_SECRET, "x-pss-tenant": "acme"}
         ).json()["caller"]
         assert via == {"tenant": "acme", "role": "client", "via": "gateway"}
+
+
+def test_a_greeting_the_classifier_over_rates_does_not_spread_to_its_neighbours(host: Any) -> None:
+    """ "hello" alone scores high with the shipped classifier; the same text from two tenants
+    must not make it a live known attack that then blocks "hello there" and friends."""
+    neighbour = "hello there"
+    before = baseline(host, neighbour)
+    names = (fresh("greet-a"), fresh("greet-b"))
+    for name in names:
+        with tenant(host, name) as c:
+            for i in range(3):
+                analyze(c, f"g-{i}", "hello")
+    host.wait_for_queues_idle(60)
+    assert_still_allowed(host, neighbour, names[0], before)
