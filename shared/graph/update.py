@@ -378,7 +378,9 @@ def _record_campaign(
         return (
             doc.get("campaign_id") == cid
             and doc.get("campaign_users", 0) >= n_users
-            and float(doc.get("campaign_at", 0.0)) >= msg.at
+            # Refreshed at most every quarter window: decay needs no finer clock, and a fresh
+            # stamp on every message would cost a bucket write per band for each member.
+            and float(doc.get("campaign_at", 0.0)) >= msg.at - settings.graph.campaign_window_minutes * 15.0
         )
 
     for band in msg.bands:
