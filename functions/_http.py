@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.service import Reply
+from shared.tenancy import Identity
 
 JSON = "application/json"
 _SECURITY_HEADERS = {
@@ -32,3 +33,8 @@ def body(req: func.HttpRequest) -> bytes:
 
 def params(req: func.HttpRequest) -> dict[str, str]:
     return {k: v for k, v in req.params.items()}
+
+
+def identity(req: func.HttpRequest, *, admin: bool = False) -> Identity:
+    """The caller's credentials as presented; ``shared.tenancy`` checks them."""
+    return Identity.from_request(req.headers, req.params, admin_route=admin)

@@ -8,7 +8,7 @@ import azure.functions as func
 
 from shared.service import get_service, guarded
 
-from ._http import body, respond
+from ._http import body, identity, respond
 
 bp = func.Blueprint()
 QUEUE = "%PSS_GRAPH_QUEUE_NAME%"  # a flat app setting: the host cannot resolve names with "__"
@@ -22,17 +22,17 @@ Updates = func.Out[List[str]]  # noqa: UP006
 @bp.route(route="analyze", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.queue_output(arg_name="updates", queue_name=QUEUE, connection="AzureWebJobsStorage")
 def analyze(req: func.HttpRequest, updates: Updates) -> func.HttpResponse:
-    return respond(guarded(get_service().analyze)(body(req)), updates)
+    return respond(guarded(get_service().analyze)(body(req), identity(req)), updates)
 
 
 @bp.function_name("analyze_batch")
 @bp.route(route="analyze/batch", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.queue_output(arg_name="updates", queue_name=QUEUE, connection="AzureWebJobsStorage")
 def analyze_batch(req: func.HttpRequest, updates: Updates) -> func.HttpResponse:
-    return respond(guarded(get_service().analyze_batch)(body(req)), updates)
+    return respond(guarded(get_service().analyze_batch)(body(req), identity(req)), updates)
 
 
 @bp.function_name("scan_output")
 @bp.route(route="scan-output", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def scan_output(req: func.HttpRequest) -> func.HttpResponse:
-    return respond(guarded(get_service().scan_output)(body(req)))
+    return respond(guarded(get_service().scan_output)(body(req), identity(req)))

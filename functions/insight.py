@@ -6,7 +6,7 @@ import azure.functions as func
 
 from shared.service import get_service, guarded
 
-from ._http import params, respond
+from ._http import identity, params, respond
 
 bp = func.Blueprint()
 
@@ -14,13 +14,19 @@ bp = func.Blueprint()
 @bp.function_name("user_profile")
 @bp.route(route="users/{user_id}/profile", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def user_profile(req: func.HttpRequest) -> func.HttpResponse:
-    return respond(guarded(get_service().profile)(req.route_params.get("user_id", "")))
+    return respond(guarded(get_service().profile)(req.route_params.get("user_id", ""), identity(req)))
 
 
 @bp.function_name("metrics")
 @bp.route(route="metrics", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def metrics(req: func.HttpRequest) -> func.HttpResponse:
-    return respond(guarded(get_service().metrics)(params(req)))
+    return respond(guarded(get_service().metrics)(params(req), identity(req)))
+
+
+@bp.function_name("caller")
+@bp.route(route="caller", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def caller(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(guarded(get_service().whoami)(identity(req)))
 
 
 @bp.function_name("health")
@@ -40,4 +46,4 @@ def openapi(req: func.HttpRequest) -> func.HttpResponse:
 def graph_view(req: func.HttpRequest) -> func.HttpResponse:
     kind = req.route_params.get("kind", "")
     ident = req.route_params.get("ident") or None
-    return respond(guarded(get_service().graph)(kind, ident, params(req)))
+    return respond(guarded(get_service().graph)(kind, ident, params(req), identity(req)))

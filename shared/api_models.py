@@ -269,6 +269,28 @@ class AllowlistResponse(_Out):
     entries: list[str]
 
 
+class CallerOut(_Out):
+    tenant: str
+    role: Literal["operator", "client"]
+    via: str
+
+
+class CallerResponse(_Out):
+    success: bool
+    caller: CallerOut
+
+
+class KnownAttackListResponse(_Out):
+    success: bool
+    entries: list[dict[str, Any]] = Field(description="id, status, sources, tenants (hashed), count, at, expires_at")
+    count: int
+
+
+class KnownAttackResponse(_Out):
+    success: bool
+    entry: dict[str, Any]
+
+
 class OpenApiDocument(_Out):
     openapi: str
     info: dict[str, Any]

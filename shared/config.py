@@ -179,6 +179,49 @@ class GraphSettings(_Group):
     node_ttl_days: int = Field(30, ge=1, le=3_650)
 
 
+_TENANT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def valid_tenant_name(name: str) -> bool:
+    """1-64 ASCII letters, digits, ``_``, ``.`` or ``-``, starting with a letter or digit."""
+    return 0 < len(name) <= 64 and name[0].isascii() and name[0].isalnum() and set(name) <= _TENANT_CHARS
+
+
+class LearningSettings(_Group):
+    """Who may teach the self-learning loop (known-attack index and campaigns), and for how long.
+
+    A learned known-attack entry goes live only on evidence that does not rest on one
+    caller's text alone: a critical rule covering most of the text, the LLM judge, the
+    same text from ``min_tenants`` tenants, or an operator's confirmation.
+    """
+
+    evidence_floor: float = Field(0.45, ge=0.0, le=1.0)  # own rule risk needed for campaign weight
+    min_critical_coverage: float = Field(0.6, ge=0.0, le=1.0)  # share of the text under critical rules
+    min_tenants: int = Field(2, ge=2, le=1_000)
+    learned_ttl_days: int = Field(30, ge=1, le=3_650)
+    confirmed_ttl_days: int = Field(365, ge=1, le=3_650)
+    max_learned_per_tenant: int = Field(200, ge=0, le=1_000_000)
+
+
+class TenancySettings(_Group):
+    """Caller identity, per-tenant limits and load shedding (``shared/tenancy.py``)."""
+
+    gateway_secret_name: str = "apim-gateway-secret"  # Key Vault secret APIM also holds
+    operator_key_secret_name: str = "operator-key"  # a key that grants the operator role
+    key_tenants: dict[str, str] = Field(default_factory=dict)  # key fingerprint -> tenant name
+    tenant_rate_limit_per_minute: int = Field(1_200, ge=0, le=10_000_000)
+    max_in_flight_units: int = Field(256, ge=1, le=1_000_000)
+    shed_retry_after_seconds: int = Field(1, ge=1, le=3_600)
+
+    @field_validator("key_tenants")
+    @classmethod
+    def _tenant_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value.values():
+            if not valid_tenant_name(name):
+                raise ValueError("tenant names are 1-64 letters, digits, '_', '.' or '-'")
+        return value
+
+
 class StoreSettings(_Group):
     backend: Literal["sqlite", "cosmos"] = "sqlite"
     sqlite_path: str = ".data/pss.sqlite3"
@@ -221,9 +264,11 @@ class Settings(BaseSettings):
     preset: Preset = Preset.NONE
     severity_level: SeverityLevel = SeverityLevel.MEDIUM
     response_strategy: ResponseStrategy = ResponseStrategy.BLOCK
-    #: How much an analyze reply says: ``operator`` adds scores, thresholds and ids
-    #: (rule, known attack, campaign); ``client`` gives the decision and the reasons in words.
-    reply_detail: Literal["operator", "client"] = "operator"
+    #: How much an analyze reply says to callers without the operator role: ``client`` (the
+    #: default) gives the decision, a coarse risk and the reasons in words; ``operator`` adds
+    #: component scores, thresholds and ids (rule, known attack, campaign). Operators (master
+    #: key, operator key, in-process callers) always get ``operator``.
+    reply_detail: Literal["operator", "client"] = "client"
     environment: str = "local"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -237,6 +282,8 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     reputation: ReputationSettings = ReputationSettings()
     graph: GraphSettings = GraphSettings()
+    learning: LearningSettings = LearningSettings()
+    tenancy: TenancySettings = TenancySettings()
     store: StoreSettings = StoreSettings()
     secrets: SecretSettings = SecretSettings()
 

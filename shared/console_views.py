@@ -18,6 +18,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import ErrorCode, InputError, ServiceError
+from .params import int_param
 from .stores.base import AUDIT, GRAPH, PATTERNS, USERS, Filter, OrderBy, Store
 
 VIEWS = ("graph", "decisions", "users")
@@ -37,17 +38,6 @@ _PROMPT_FIELDS = ("risk", "risk_level", "decision", "threats", "rule_ids", "at",
 _EDGE_KINDS = {"sent_by", "matched", "near_duplicate"}
 
 
-def _int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name, str(default))
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise InputError(
-            ErrorCode.VALIDATION_FAILED,
-            f"{name} must be an integer from {low} to {high}",
-            details={"field": name},
-        )
-    return int(raw)
-
-
 def console_view(store: Store, settings: Settings, view: str, params: dict[str, str]) -> dict[str, Any]:
     """Dispatch one console view; unknown names are a 404 with the known ones listed."""
     if view == "graph":
@@ -61,8 +51,8 @@ def console_view(store: Store, settings: Settings, view: str, params: dict[str, 
 
 def graph_overview(store: Store, params: dict[str, str]) -> dict[str, Any]:
     """Nodes and edges around the latest campaigns (or one, with ``campaign=<id>``)."""
-    limit = _int_param(params, "campaigns", 10, 1, 50)
-    per_campaign = _int_param(params, "prompts", 40, 1, 200)
+    limit = int_param(params, "campaigns", 10, 1, 50)
+    per_campaign = int_param(params, "prompts", 40, 1, 200)
     wanted = params.get("campaign")
     if wanted:
         camp = store.read(PATTERNS, "campaign", wanted)
@@ -128,7 +118,7 @@ def graph_overview(store: Store, params: dict[str, str]) -> dict[str, Any]:
 
 def recent_decisions(store: Store, params: dict[str, str]) -> dict[str, Any]:
     """The latest analyses, newest first, optionally one decision only; never prompt text."""
-    limit = _int_param(params, "limit", 50, 1, 200)
+    limit = int_param(params, "limit", 50, 1, 200)
     decision = params.get("decision")
     where: tuple[Filter, ...] = ()
     if decision:
@@ -147,7 +137,7 @@ def recent_users(store: Store, settings: Settings, params: dict[str, str]) -> di
     """Recently seen users with their reputation as of now (decay applied, nothing written)."""
     from .reputation import UserProfile, apply_decay
 
-    limit = _int_param(params, "limit", 50, 1, 200)
+    limit = int_param(params, "limit", 50, 1, 200)
     page = store.query(USERS, order_by=OrderBy("last_seen", descending=True), limit=limit)
     now = time.time()
     users = [apply_decay(UserProfile.from_doc(doc), now, settings.reputation).to_public(now) for doc in page.items]

@@ -25,7 +25,10 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo), 3)
 
 
-def compute_metrics(store: Store, window_minutes: int = 60, max_events: int = 20_000) -> dict[str, Any]:
+def compute_metrics(
+    store: Store, window_minutes: int = 60, max_events: int = 20_000, *, tenant: str | None = None
+) -> dict[str, Any]:
+    """``tenant`` limits the events to one tenant's (``None``: every tenant, for operators)."""
     now = time.time()
     since = now - window_minutes * 60
     decisions: Counter[str] = Counter()
@@ -35,7 +38,8 @@ def compute_metrics(store: Store, window_minutes: int = 60, max_events: int = 20
     durations: list[float] = []
     total = attacks = 0
     truncated = False
-    for event in store.query_all(AUDIT, where=(Filter("at", ">=", since),), page_size=500, max_items=max_events + 1):
+    where = (Filter("at", ">=", since),) + ((Filter("tenant", "=", tenant),) if tenant is not None else ())
+    for event in store.query_all(AUDIT, where=where, page_size=500, max_items=max_events + 1):
         if total >= max_events:
             truncated = True
             break

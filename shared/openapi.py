@@ -64,6 +64,20 @@ _LIMIT = {
     "description": "How many entries to return",
     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
 }
+_STATUS = {
+    "name": "status",
+    "in": "query",
+    "required": False,
+    "description": "Only entries in this state",
+    "schema": {"type": "string", "enum": ["candidate", "active", "removed"]},
+}
+_TENANT = {
+    "name": "tenant",
+    "in": "query",
+    "required": False,
+    "description": "Operators only: the tenant to look at (default: every tenant, or the caller's own for unblock)",
+    "schema": {"type": "string"},
+}
 _WINDOW = {
     "name": "window_minutes",
     "in": "query",
@@ -122,7 +136,7 @@ ROUTES: list[Route] = [
         None,
         m.MetricsResponse,
         ("400", *_READ),
-        (_WINDOW,),
+        (_WINDOW, _TENANT),
     ),
     Route(
         "get", "/health", "getHealth", "Service and dependency health", "anonymous", None, m.HealthResponse, ("500",)
@@ -147,7 +161,7 @@ ROUTES: list[Route] = [
         None,
         m.CampaignListResponse,
         ("400", *_READ),
-        (_LIMIT,),
+        (_LIMIT, _TENANT),
     ),
     Route(
         "get",
@@ -221,6 +235,48 @@ ROUTES: list[Route] = [
         "admin",
         None,
         m.ProfileResponse,
+        ("400", "404", *_READ),
+        (_TENANT,),
+    ),
+    Route(
+        "get",
+        "/caller",
+        "getCaller",
+        "The tenant and role derived for this request",
+        "function",
+        None,
+        m.CallerResponse,
+        _READ,
+    ),
+    Route(
+        "get",
+        "/manage/known-attacks",
+        "listKnownAttacks",
+        "Learned known-attack entries (candidates, active, removed) with their provenance",
+        "admin",
+        None,
+        m.KnownAttackListResponse,
+        ("400", *_READ),
+        (_STATUS, {**_LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}),
+    ),
+    Route(
+        "post",
+        "/manage/known-attacks/{attack_id}/confirm",
+        "confirmKnownAttack",
+        "Confirm a learned known attack (makes it active)",
+        "admin",
+        None,
+        m.KnownAttackResponse,
+        ("400", "404", *_READ),
+    ),
+    Route(
+        "delete",
+        "/manage/known-attacks/{attack_id}",
+        "removeKnownAttack",
+        "Remove a learned known attack",
+        "admin",
+        None,
+        m.KnownAttackResponse,
         ("400", "404", *_READ),
     ),
 ]
@@ -345,6 +401,7 @@ _PATH_PARAMS: dict[str, dict[str, Any]] = {
         "description": _NODE_ID_HELP,
     },
     "rule_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{1,63}$"},
+    "attack_id": {"type": "string", "pattern": "^attack:[0-9a-f]{8,128}$"},
 }
 
 

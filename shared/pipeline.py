@@ -101,14 +101,18 @@ class AnalysisResult:
         """The response body of ``POST /api/analyze`` (seed-compatible plus extras).
 
         ``operator`` is everything: scores, threshold, rule / attack / campaign ids and the
-        agents' findings. ``client`` is what any caller may see: the decision, the level and
-        the reasons in words, with nothing that would let an attacker tune a prompt.
+        agents' findings. ``client`` is what any caller may see: the decision, the level, a
+        coarse risk and the reasons in words, without the component scores, threshold and
+        ids that would let an attacker tune a prompt.
         """
         body = self._operator_body()
         if detail == "operator":
             return body
-        for key in ("agent_findings", "risk_score", "confidence", "classifier_score", "evidence", "degraded"):
+        for key in ("agent_findings", "confidence", "classifier_score", "evidence", "degraded"):
             body.pop(key)
+        # A coarse risk stays: callers set their own thresholds and rank with it (score.py's
+        # --score-field), while two decimals are too blunt to tune a prompt against.
+        body["risk_score"] = round(self.risk, 2)
         body["threats"] = [{k: v for k, v in t.items() if k in CLIENT_THREAT_KEYS} for t in body["threats"]]
         return body
 
@@ -316,7 +320,14 @@ class Pipeline:
 
         input_hash = keyed_hash(req.prompt)
         # Band keys serve the graph (lookup and update); without a store there is no graph.
-        bands = signature_bands(detection.normalized.text, self.settings.graph) if self.store is not None else []
+        from .tenancy import tenant_of
+
+        tenant = tenant_of(req.user_id)
+        bands = (
+            signature_bands(detection.normalized.text, self.settings.graph, scope=tenant)
+            if self.store is not None
+            else []
+        )
         t = time.perf_counter()
         ctx = AgentContext(
             req.user_id,
@@ -327,6 +338,11 @@ class Pipeline:
             turn_detection=turn_detection,
             extra={"bands": bands, "input_hash": input_hash},
         )
+        from .graph.evidence import own_rule_risk, own_text_risk
+
+        # Before prompt2 findings join: the graph learns from this prompt's own text only.
+        ctx.extra["own_risk"] = own_text_risk(detection, self.orchestrator.decision.calibration)
+        ctx.extra["rule_risk"] = own_rule_risk(detection)
         if prompt2_detection is not None:
             for f in prompt2_detection.findings:
                 f.layer = "prompt2"
@@ -406,6 +422,8 @@ class Pipeline:
         )
         if self.store is not None:
             result.graph_message = self._graph_message(result, detection, bands, now)
+            result.graph_message["evidence"] = round(float(ctx.extra["own_risk"]), 4)
+            result.graph_message["judge_attack"] = judge_note == "attack"
         result.analysis_ms = (time.perf_counter() - started) * 1e3
         if record and self.store is not None:
             t = time.perf_counter()
@@ -543,6 +561,9 @@ class Pipeline:
     ) -> dict[str, Any]:
         import numpy as np
 
+        from .graph.evidence import critical_coverage
+        from .tenancy import tenant_of
+
         vector = detection.embedding
         return {
             "version": GRAPH_MESSAGE_VERSION,
@@ -558,6 +579,8 @@ class Pipeline:
             "threats": sorted({f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS}),
             "rule_ids": sorted({f.rule_id for f in result.threats if f.threat_type in ATTACK_THREATS})[:32],
             "bands": bands,
+            "tenant": tenant_of(result.user_id),
+            "critical_coverage": round(critical_coverage(detection), 4),
             "embedding": np.round(vector.astype(np.float64), 5).tolist() if vector is not None else None,
         }
 

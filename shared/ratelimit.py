@@ -1,12 +1,15 @@
-"""Per-user request quota: the app's second line behind APIM's rate limit.
+"""Request quotas per (tenant, user) and per tenant: the app's second line behind APIM.
 
-A fixed one-minute window per user, kept in process (bounded LRU). In Azure, APIM
-enforces the real limit per subscription key across instances; this protects each
-instance from a single noisy user and returns the ``X-RateLimit-*`` headers.
+A sliding one-minute window per key (the current minute's count plus the previous
+minute's, weighted by how much of it still overlaps), kept in process (bounded LRU). A
+fixed window would let a caller send twice the limit across a minute boundary. In Azure,
+APIM enforces the real limit per subscription key across instances; this protects each
+instance from one noisy caller and returns the ``X-RateLimit-*`` headers.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -35,7 +38,7 @@ class RateLimiter:
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._lock = threading.Lock()
-        self._windows: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._windows: OrderedDict[str, tuple[int, int, int]] = OrderedDict()
 
     def check(self, user_id: str, cost: int = 1, now: float | None = None) -> Quota:
         now = time.time() if now is None else now
@@ -43,30 +46,72 @@ class RateLimiter:
         reset = (window + 1) * WINDOW_SECONDS
         if self.per_minute <= 0:  # 0 = unlimited
             return Quota(True, 0, 0, reset)
+        overlap = 1.0 - (now % WINDOW_SECONDS) / WINDOW_SECONDS  # share of the previous minute still inside
         with self._lock:
-            start, used = self._windows.get(user_id, (window, 0))
+            start, used, previous = self._windows.get(user_id, (window, 0, 0))
             if start != window:
+                previous = used if start == window - 1 else 0
                 used = 0
-            allowed = used + cost <= self.per_minute
+            allowed = previous * overlap + used + cost <= self.per_minute
             if allowed:
                 used += cost
-            self._windows[user_id] = (window, used)
+            self._windows[user_id] = (window, used, previous)
             self._windows.move_to_end(user_id)
             while len(self._windows) > MAX_TRACKED_USERS:
                 self._windows.popitem(last=False)
-        return Quota(allowed, self.per_minute, self.per_minute - used, reset)
+        return Quota(allowed, self.per_minute, self.per_minute - math.ceil(previous * overlap + used), reset)
 
     def peek(self, user_id: str | None, now: float | None = None) -> Quota:
-        """The quota ``user_id`` has left in this window, without spending any of it
-        (``None``: a sender not yet known, who has the whole limit)."""
+        """The quota ``user_id`` has left, without spending any of it (``None``: a sender
+        not yet known, who has the whole limit). Same sliding window as :meth:`check`."""
         now = time.time() if now is None else now
         window = int(now // WINDOW_SECONDS)
         reset = (window + 1) * WINDOW_SECONDS
         if self.per_minute <= 0:
             return Quota(True, 0, 0, reset)
-        used = 0
+        overlap = 1.0 - (now % WINDOW_SECONDS) / WINDOW_SECONDS
+        used = previous = 0
         if user_id is not None:
             with self._lock:
-                start, seen = self._windows.get(user_id, (window, 0))
-            used = seen if start == window else 0
-        return Quota(used < self.per_minute, self.per_minute, self.per_minute - used, reset)
+                start, used, previous = self._windows.get(user_id, (window, 0, 0))
+            if start != window:
+                previous = used if start == window - 1 else 0
+                used = 0
+        spent = math.ceil(previous * overlap + used)
+        return Quota(spent < self.per_minute, self.per_minute, self.per_minute - spent, reset)
+
+
+class LoadShedder:
+    """Admission control: refuse new work while the in-flight bound is reached.
+
+    A unit is roughly one 2,000-character analysis. Queueing past the bound only makes
+    every caller wait (16 parallel batches of 100 long prompts once pushed a one-line
+    request to 13 s); refusing at once with 503 + ``Retry-After`` keeps the latency of
+    admitted work bounded. One request is charged at most a quarter of the bound, and
+    large requests (more than :attr:`SMALL_UNITS`) may fill only three quarters of it:
+    the last quarter stays free for short requests, so a few huge batches cannot lock
+    everyone else out. Anything is admitted when nothing else is running.
+    """
+
+    SMALL_UNITS = 4
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.shed = 0
+
+    def try_acquire(self, units: int) -> int:
+        """The units charged (pass them to :meth:`release`), or 0 when refused."""
+        charge = max(1, min(units, self.bound // 4))
+        limit = self.bound if units <= self.SMALL_UNITS else self.bound - self.bound // 4
+        with self._lock:
+            if self.in_flight and self.in_flight + charge > limit:
+                self.shed += 1
+                return 0
+            self.in_flight += charge
+            return charge
+
+    def release(self, charged: int) -> None:
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - charged)

@@ -5,6 +5,7 @@
   consent flag). Expires after ``privacy.retention_days`` (document TTL).
 * ``audit``: one event per analysis: input hash, user, risk, threats, action,
   duration. Same retention.
+* Both carry the ``tenant`` (``shared/tenancy.py``): ``user_id`` is already tenant-scoped.
 * ``users``: the sender's profile, updated with ETag concurrency (``reputation.py``).
 
 Writes are not fire-and-forget: a failure raises (the HTTP layer turns it into a
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from .findings import ATTACK_THREATS, Decision
 from .reputation import Outcome, UserProfile, record_outcome
 from .stores.base import AUDIT, PROMPTS, Store
+from .tenancy import tenant_of
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -33,6 +35,7 @@ def record_analysis(
     prompt_doc = {
         "id": result.prompt_id,
         "user_id": result.user_id,
+        "tenant": tenant_of(result.user_id),
         "request_id": result.request_id,
         "input_hash": result.input_hash,
         "length": len(prompt_text),
@@ -53,6 +56,7 @@ def record_analysis(
         {
             "id": result.request_id,
             "user_id": result.user_id,
+            "tenant": tenant_of(result.user_id),
             "input_hash": result.input_hash,
             "prompt_id": result.prompt_id,
             "decision": result.decision.value,

@@ -18,14 +18,16 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from .config import Settings, get_settings
+from .config import Settings, get_settings, valid_tenant_name
 from .errors import DependencyError, ErrorCode, InputError, RuleError, ServiceError
+from .tenancy import Caller, Identity, resolve_caller
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +136,15 @@ class Service:
     """The state behind the routes: pipeline, store, quota and rule sync."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        from .ratelimit import RateLimiter
+        from .ratelimit import LoadShedder, RateLimiter
 
         self.settings = settings or get_settings()
         from .secrets import check_hmac_key
 
         check_hmac_key(self.settings)  # outside the local profile a weak HMAC key stops start-up here
-        self.limiter = RateLimiter(self.settings.limits.rate_limit_per_minute)
+        self.limiter = RateLimiter(self.settings.limits.rate_limit_per_minute)  # per (tenant, user)
+        self.tenant_limiter = RateLimiter(self.settings.tenancy.tenant_rate_limit_per_minute)
+        self.shedder = LoadShedder(self.settings.tenancy.max_in_flight_units)
         logging.getLogger("shared").setLevel(self.settings.log_level)
         self._rule_sync: Any = None
 
@@ -172,43 +176,71 @@ class Service:
             log.warning("custom rule sync skipped: stored rules refused (%s)", exc.code.value)
 
     def _quota(self, user_id: str, cost: int = 1) -> dict[str, str]:
+        """Per-user quota; ``user_id`` is already tenant-scoped (see :meth:`Caller.scope`)."""
         quota = self.limiter.check(user_id, cost)
         if not quota.allowed:
             raise _RateLimited(quota.headers(), quota.reset_epoch)
         return quota.headers()
 
-    def _quota_on_error(self, exc: ServiceError, body: bytes) -> None:
+    def _enter(self, identity: Identity | None, cost: int = 1) -> Caller:
+        """Check who is calling and charge the tenant's quota (every route but health and OpenAPI)."""
+        return self._charge_tenant(resolve_caller(identity, self.settings), cost)
+
+    def _charge_tenant(self, caller: Caller, cost: int = 1) -> Caller:
+        quota = self.tenant_limiter.check("tenant:" + caller.tenant, cost)
+        if not quota.allowed:
+            raise _RateLimited(quota.headers(), quota.reset_epoch)
+        return caller
+
+    @contextmanager
+    def _admitted(self, units: int) -> Iterator[None]:
+        """Load shedding: 503 ``overloaded`` with ``Retry-After`` instead of an ever longer queue."""
+        charged = self.shedder.try_acquire(units)
+        if not charged:
+            from . import telemetry
+
+            telemetry.record_dependency_failure("load_shedding")
+            raise _Overloaded(self.settings.tenancy.shed_retry_after_seconds)
+        try:
+            yield
+        finally:
+            self.shedder.release(charged)
+
+    def _quota_on_error(self, exc: ServiceError, body: bytes, caller: Caller | None) -> None:
         """Give a refused analyze request the ``X-RateLimit-*`` headers too, without
         charging it: the sender's current window when the body names a user, the full
         limit otherwise (the request never reached a user's quota)."""
         if "X-RateLimit-Limit" in (getattr(exc, "headers", None) or {}):
             return
         user_id = _user_id_of(body)
-        quota = self.limiter.peek(user_id) if user_id else self.limiter.peek(None)
+        quota = self.limiter.peek(caller.scope(user_id) if user_id and caller else None)
         exc.headers = {**quota.headers(), **(getattr(exc, "headers", None) or {})}  # type: ignore[attr-defined]
 
-    def shape(self, result: Any, detail: ReplyDetail | None = None) -> dict[str, Any]:
-        """The one place an analysis becomes a reply body: ``detail`` is the caller's view
-        (``operator`` or ``client``); without one, ``PSS_REPLY_DETAIL`` decides."""
-        return result.to_api(detail or self.settings.reply_detail)
+    def detail_for(self, caller: Caller) -> ReplyDetail:
+        """Operators see scores, thresholds and ids; every other caller gets the detail
+        ``PSS_REPLY_DETAIL`` sets (``client`` by default: the decision and reasons in words)."""
+        return "operator" if caller.is_operator else self.settings.reply_detail
 
     # analyze stage ---------------------------------------------------------
-    def analyze(self, body: bytes, detail: ReplyDetail | None = None) -> Reply:
+    def analyze(self, body: bytes, identity: Identity | None = None) -> Reply:
+        caller: Caller | None = None
         try:
-            return self._analyze(body, detail)
+            caller = resolve_caller(identity, self.settings)
+            return self._analyze(body, caller)
         except ServiceError as exc:
-            self._quota_on_error(exc, body)
+            self._quota_on_error(exc, body, caller)
             raise
 
-    def _analyze(self, body: bytes, detail: ReplyDetail | None) -> Reply:
+    def _analyze(self, body: bytes, caller: Caller) -> Reply:
         from .api_models import AnalyzeBody
         from .pipeline import AnalysisRequest
 
         parsed: AnalyzeBody = parse_body(body, AnalyzeBody, self.settings)
-        headers = self._quota(parsed.user_id)
+        self._charge_tenant(caller)
+        headers = self._quota(caller.scope(parsed.user_id))
         self._sync_rules()
         req = AnalysisRequest(
-            user_id=parsed.user_id,
+            user_id=caller.scope(parsed.user_id),
             prompt=parsed.text,
             prompt2=parsed.prompt2,
             similarity_metric=parsed.similarity_metric,
@@ -218,22 +250,26 @@ class Service:
             forward_to_llm=parsed.forward_to_llm,
             turns=parsed.turns,
         )
+        units = work_units([parsed.text, parsed.prompt2 or "", *(parsed.turns or [])])
         try:
-            result = self.pipeline.analyze(req)
+            with self._admitted(units):
+                result = self.pipeline.analyze(req)
         except ServiceError as exc:
             exc.headers = {**headers, **(getattr(exc, "headers", None) or {})}  # type: ignore[attr-defined]
             raise
         messages = [json.dumps(result.graph_message, separators=(",", ":"))] if result.graph_message else []
-        return Reply(200, self.shape(result, detail), headers, messages)
+        return Reply(200, result.to_api(self.detail_for(caller)), headers, messages)
 
-    def analyze_batch(self, body: bytes, detail: ReplyDetail | None = None) -> Reply:
+    def analyze_batch(self, body: bytes, identity: Identity | None = None) -> Reply:
+        caller: Caller | None = None
         try:
-            return self._analyze_batch(body, detail)
+            caller = resolve_caller(identity, self.settings)
+            return self._analyze_batch(body, caller)
         except ServiceError as exc:
-            self._quota_on_error(exc, body)
+            self._quota_on_error(exc, body, caller)
             raise
 
-    def _analyze_batch(self, body: bytes, detail: ReplyDetail | None) -> Reply:
+    def _analyze_batch(self, body: bytes, caller: Caller) -> Reply:
         from .api_models import BatchBody
         from .pipeline import AnalysisRequest
 
@@ -245,56 +281,67 @@ class Service:
                 f"a batch holds at most {limit} items",
                 details={"field": "items", "limit": limit},
             )
-        headers = self._quota(parsed.user_id, cost=len(parsed.items))
+        self._charge_tenant(caller, cost=len(parsed.items))
+        user = caller.scope(parsed.user_id)
+        headers = self._quota(user, cost=len(parsed.items))
         self._sync_rules()
         results: list[dict[str, Any]] = []
         messages: list[str] = []
-        for n, item in enumerate(parsed.items):
-            item_id = item.id or str(n)
-            try:
-                res = self.pipeline.analyze(AnalysisRequest(user_id=parsed.user_id, prompt=item.prompt))
-            except ServiceError as exc:
-                if isinstance(exc, DependencyError):
-                    raise
-                results.append({"id": item_id, **exc.to_dict()})
-                continue
-            if res.graph_message:
-                messages.append(json.dumps(res.graph_message, separators=(",", ":")))
-            results.append({"id": item_id, **self.shape(res, detail)})
+        with self._admitted(work_units([item.prompt for item in parsed.items])):
+            for n, item in enumerate(parsed.items):
+                item_id = item.id or str(n)
+                try:
+                    res = self.pipeline.analyze(AnalysisRequest(user_id=user, prompt=item.prompt))
+                except ServiceError as exc:
+                    if isinstance(exc, DependencyError):
+                        raise
+                    results.append({"id": item_id, **exc.to_dict()})
+                    continue
+                if res.graph_message:
+                    messages.append(json.dumps(res.graph_message, separators=(",", ":")))
+                results.append({"id": item_id, **res.to_api(self.detail_for(caller))})
         blocked = sum(1 for r in results if r.get("decision") == "block")
         return Reply(
             200, {"success": True, "count": len(results), "blocked": blocked, "results": results}, headers, messages
         )
 
-    def scan_output(self, body: bytes) -> Reply:
+    def scan_output(self, body: bytes, identity: Identity | None = None) -> Reply:
         from .api_models import ScanOutputBody
 
         parsed: ScanOutputBody = parse_body(body, ScanOutputBody, self.settings)
-        scan = self.pipeline.scan_output(parsed.output, canary=parsed.canary)
+        self._enter(identity)
+        with self._admitted(work_units([parsed.output])):
+            scan = self.pipeline.scan_output(parsed.output, canary=parsed.canary)
         return Reply(200, {"success": True, **scan.to_dict(), "redacted_output": scan.redacted})
 
     # read routes -----------------------------------------------------------
-    def profile(self, user_id: str) -> Reply:
-        from .api_models import USER_ID_PATTERN
-        from .detection._re import compile_re
+    def profile(self, user_id: str, identity: Identity | None = None) -> Reply:
+        """A user's profile inside the caller's tenant. An unknown user gets the reply of a
+        fresh one (baseline reputation, no history): the route never tells whether a user exists."""
         from .reputation import load_profile
-        from .stores.base import USERS
 
-        if not compile_re(USER_ID_PATTERN).search(user_id or ""):
-            raise InputError(ErrorCode.VALIDATION_FAILED, "user_id is not a valid user id")
-        if self.store.read(USERS, user_id, user_id) is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "no profile for this user", status=404)
+        _check_user_id(user_id)
+        caller = self._enter(identity)
         now = time.time()
-        profile = load_profile(self.store, user_id, self.settings.reputation, now)
-        return Reply(200, {"success": True, "profile": profile.to_public(now)})
+        profile = load_profile(self.store, caller.scope(user_id), self.settings.reputation, now)
+        return Reply(200, {"success": True, "profile": {**profile.to_public(now), "user_id": user_id}})
 
-    def metrics(self, params: dict[str, str]) -> Reply:
+    def metrics(self, params: dict[str, str], identity: Identity | None = None) -> Reply:
+        """Totals over the caller's own tenant; an operator sees every tenant (or ``tenant=``)."""
         from .metrics import compute_metrics
+        from .params import int_param
 
-        raw = params.get("window_minutes", "60")
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= 10_080:
-            raise InputError(ErrorCode.VALIDATION_FAILED, "window_minutes must be an integer from 1 to 10080")
-        return Reply(200, {"success": True, **compute_metrics(self.store, int(raw))})
+        window = int_param(params, "window_minutes", 60, 1, 10_080)
+        caller = self._enter(identity, cost=5)
+        tenant = params.get("tenant") if caller.is_operator else caller.tenant
+        if tenant is not None and not valid_tenant_name(tenant):
+            raise InputError(ErrorCode.VALIDATION_FAILED, "tenant is not a valid tenant name")
+        return Reply(200, {"success": True, **compute_metrics(self.store, window, tenant=tenant)})
+
+    def whoami(self, identity: Identity | None = None) -> Reply:
+        """``GET /caller``: the tenant and role the service derived for this request."""
+        caller = self._enter(identity)
+        return Reply(200, {"success": True, "caller": caller.to_public()})
 
     def health(self) -> Reply:
         from .health import check_health
@@ -364,19 +411,51 @@ class Service:
         version = replace_allowlist(self.store, self.pipeline.rules, parsed.entries)
         return Reply(200, {"success": True, "version": version, "count": len(parsed.entries)})
 
-    def unblock(self, user_id: str) -> Reply:
+    def unblock(self, user_id: str, params: dict[str, str] | None = None, identity: Identity | None = None) -> Reply:
+        """Operator route; ``?tenant=`` names the user's tenant (default: the caller's own)."""
         from .reputation import unblock
 
-        profile = unblock(self.store, user_id, self.settings.reputation, time.time())
+        _check_user_id(user_id)
+        scoped = _operator_scope(resolve_caller(identity, self.settings), user_id, params or {})
+        profile = unblock(self.store, scoped, self.settings.reputation, time.time())
         if profile is None:
             raise ServiceError(ErrorCode.NOT_FOUND, "no profile for this user", status=404)
-        return Reply(200, {"success": True, "profile": profile.to_public(time.time())})
+        return Reply(200, {"success": True, "profile": {**profile.to_public(time.time()), "user_id": user_id}})
+
+    # learned known attacks (operator) ---------------------------------------------
+    def known_attacks_list(self, params: dict[str, str], identity: Identity | None = None) -> Reply:
+        from .graph import learning
+
+        _require_operator(resolve_caller(identity, self.settings))
+        return Reply(200, {"success": True, **learning.list_entries(self.store, params)})
+
+    def known_attack_confirm(self, attack_id: str, identity: Identity | None = None) -> Reply:
+        from .graph import learning
+
+        _require_operator(resolve_caller(identity, self.settings))
+        entry = learning.confirm(self.store, self.settings, attack_id, time.time())
+        self._resync_attacks()
+        return Reply(200, {"success": True, "entry": entry})
+
+    def known_attack_remove(self, attack_id: str, identity: Identity | None = None) -> Reply:
+        from .graph import learning
+
+        _require_operator(resolve_caller(identity, self.settings))
+        entry = learning.remove(self.store, self.settings, attack_id, time.time())
+        self._resync_attacks()
+        return Reply(200, {"success": True, "entry": entry})
+
+    def _resync_attacks(self) -> None:
+        sync = getattr(self.pipeline, "attack_sync", None)
+        if sync is not None:
+            sync.maybe_sync(force=True)
 
     # graph view ------------------------------------------------------------
-    def graph(self, kind: str, ident: str | None, params: dict[str, str]) -> Reply:
+    def graph(self, kind: str, ident: str | None, params: dict[str, str], identity: Identity | None = None) -> Reply:
         from .graph import views
 
-        return Reply(200, {"success": True, **views.view(self.store, kind, ident, params)})
+        caller = self._enter(identity)
+        return Reply(200, {"success": True, **views.view(self.store, kind, ident, params, caller)})
 
     # queue and timer stages --------------------------------------------------
     def graph_update(self, body: str, message_id: str, dequeue_count: int) -> dict[str, Any]:
@@ -418,6 +497,40 @@ class _RateLimited(ServiceError):
         retry = max(1, int(reset_epoch - time.time()))
         super().__init__(ErrorCode.RATE_LIMITED, f"rate limit exceeded; retry in {retry} s", status=429)
         self.headers = {**headers, "Retry-After": str(retry)}
+
+
+class _Overloaded(ServiceError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(ErrorCode.OVERLOADED, f"the service is at capacity; retry in {retry_after} s", status=503)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def work_units(texts: list[str]) -> int:
+    """Admission cost of a request: one unit per text plus one per 2,000 characters."""
+    return sum(1 + len(t) // 2_000 for t in texts)
+
+
+def _check_user_id(user_id: str) -> None:
+    from .api_models import USER_ID_PATTERN
+    from .detection._re import compile_re
+
+    if not compile_re(USER_ID_PATTERN).search(user_id or ""):
+        raise InputError(ErrorCode.VALIDATION_FAILED, "user_id is not a valid user id")
+
+
+def _require_operator(caller: Caller) -> None:
+    if not caller.is_operator:
+        raise ServiceError(ErrorCode.FORBIDDEN, "this route needs the operator role", status=403)
+
+
+def _operator_scope(caller: Caller, user_id: str, params: dict[str, str]) -> str:
+    _require_operator(caller)
+    tenant = params.get("tenant")
+    if tenant is None:
+        return caller.scope(user_id)
+    if not valid_tenant_name(tenant):
+        raise InputError(ErrorCode.VALIDATION_FAILED, "tenant is not a valid tenant name")
+    return Caller(tenant, "client", "local").scope(user_id)
 
 
 _service: Service | None = None

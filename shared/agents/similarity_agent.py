@@ -4,6 +4,13 @@ It weighs three relationships: closeness to a confirmed attack in the known-atta
 index, membership of a coordinated campaign (near-duplicate attack prompts from
 several users, found by the graph-update stage), and repeats of the same prompt by
 this user that were judged attacks before.
+
+Campaign membership is evidence about *others*: it only adds weight when the text
+itself already carries rule evidence (its own attack rules reach
+``learning.evidence_floor``, a medium finding by default; the classifier alone does not
+count, as it rates many short greetings high). A text that is harmless on its own is
+never blocked for resembling what other users sent, and the weight halves every
+campaign window since the campaign was last active.
 """
 
 from __future__ import annotations
@@ -49,9 +56,14 @@ class SimilarityAgent:
         graph = ctx.graph
         if graph is not None:
             details["graph"] = graph.to_dict()
-            if graph.campaign_id:
-                weights.append(self.CAMPAIGN_WEIGHT)
+            own = float(ctx.extra.get("rule_risk", 1.0))
+            if graph.campaign_id and own >= ctx.settings.learning.evidence_floor:
+                window = ctx.settings.graph.campaign_window_minutes * 60.0
+                age = max(0.0, ctx.now - graph.campaign_last_at) if graph.campaign_last_at else 0.0
+                weights.append(self.CAMPAIGN_WEIGHT * 0.5 ** (age / window))
                 reasons.append(f"member of campaign {graph.campaign_id} ({graph.campaign_users} users)")
+            elif graph.campaign_id:
+                details["campaign_ignored"] = "no attack evidence in the text itself"
             if graph.repeat_attacks:
                 weights.append(self.REPEAT_WEIGHT)
                 reasons.append(f"repeats a prompt judged an attack {graph.repeat_attacks} time(s)")

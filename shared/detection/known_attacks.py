@@ -9,8 +9,10 @@ Two implementations of one interface:
 
 * :class:`LocalIndex`: in-process, exact nearest neighbours by a matrix-vector product
   over L2-normalised float32 rows; bounded by ``max_vectors`` and ``max_bytes``
-  (oldest entries are evicted first). Seeded from the built-in rule examples and
-  grown by the graph-update stage through the store's ``attacks`` container.
+  (the oldest *learned* entries are evicted first; seeded ones never). Seeded from the
+  built-in rule examples and grown through the store's ``attacks`` container with the
+  entries ``shared/graph/learning.py`` has made *active* (candidates, removed and
+  expired entries are never served).
 * :class:`CosmosVectorIndex`: the same queries answered by Cosmos DB vector search
   (``VectorDistance``) over the ``attacks`` container, for deployments where the
   index outgrows one process.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -48,7 +51,12 @@ class KnownAttackIndex(Protocol):
 
 
 class LocalIndex:
-    """Exact cosine nearest neighbours in memory, with a hard size budget."""
+    """Exact cosine nearest neighbours in memory, with a hard size budget.
+
+    Entries whose meta says ``"source": "builtin"`` (seeded from the rule examples) are
+    pinned: when the index is full a learned entry evicts the oldest *learned* entry,
+    never a seeded one, and is refused when only seeded entries are left.
+    """
 
     def __init__(self, dims: int, *, max_vectors: int = 50_000, max_bytes: int = 128 << 20) -> None:
         self.dims = dims
@@ -58,52 +66,92 @@ class LocalIndex:
         self._ids: list[str] = []
         self._meta: list[dict[str, Any]] = []
         self._positions: dict[str, int] = {}
-        self._next = 0  # ring-buffer write position once full
+        self._learned: OrderedDict[str, None] = OrderedDict()  # eviction order, oldest first
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def __contains__(self, attack_id: object) -> bool:
+        return attack_id in self._positions
 
     @property
     def nbytes(self) -> int:
         return int(self._matrix.nbytes)
 
+    @property
+    def learned_count(self) -> int:
+        return len(self._learned)
+
     def add(self, attack_id: str, vector: np.ndarray, meta: dict[str, Any] | None = None) -> None:
         if self.capacity == 0:
             return
         vec = _unit(vector, self.dims)
+        pinned = (meta or {}).get("source") == "builtin"
         with self._lock:
             if attack_id in self._positions:
                 pos = self._positions[attack_id]
                 self._matrix[pos] = vec
                 self._meta[pos] = dict(meta or {})
+                if not pinned:
+                    self._learned.pop(attack_id, None)
+                    self._learned[attack_id] = None
                 return
-            if len(self._ids) < self.capacity:
-                pos = len(self._ids)
-                if pos >= self._matrix.shape[0]:
-                    grown = np.zeros((min(self.capacity, self._matrix.shape[0] * 2), self.dims), np.float32)
-                    grown[: self._matrix.shape[0]] = self._matrix
-                    self._matrix = grown
-                self._ids.append(attack_id)
-                self._meta.append(dict(meta or {}))
-            else:  # full: overwrite the oldest entry
-                pos = self._next
-                del self._positions[self._ids[pos]]
-                self._ids[pos] = attack_id
-                self._meta[pos] = dict(meta or {})
-                self._next = (self._next + 1) % self.capacity
+            if len(self._ids) >= self.capacity:
+                if not self._learned:
+                    return  # only seeded entries left: a learned one never displaces them
+                self._remove_locked(next(iter(self._learned)))
+            pos = len(self._ids)
+            if pos >= self._matrix.shape[0]:
+                grown = np.zeros((min(self.capacity, self._matrix.shape[0] * 2), self.dims), np.float32)
+                grown[: self._matrix.shape[0]] = self._matrix
+                self._matrix = grown
+            self._ids.append(attack_id)
+            self._meta.append(dict(meta or {}))
             self._matrix[pos] = vec
             self._positions[attack_id] = pos
+            if not pinned:
+                self._learned[attack_id] = None
+
+    def remove(self, attack_id: str) -> bool:
+        with self._lock:
+            if attack_id not in self._positions:
+                return False
+            self._remove_locked(attack_id)
+            return True
+
+    def prune_expired(self, now: float) -> int:
+        """Drop learned entries whose ``expires_at`` (meta) has passed."""
+        expired = [
+            i for i in list(self._learned) if float(self._meta[self._positions[i]].get("expires_at") or now) < now
+        ]
+        for attack_id in expired:
+            self.remove(attack_id)
+        return len(expired)
+
+    def _remove_locked(self, attack_id: str) -> None:
+        pos = self._positions.pop(attack_id)
+        last = len(self._ids) - 1
+        if pos != last:  # move the last row into the hole
+            moved = self._ids[last]
+            self._matrix[pos] = self._matrix[last]
+            self._ids[pos] = moved
+            self._meta[pos] = self._meta[last]
+            self._positions[moved] = pos
+        self._ids.pop()
+        self._meta.pop()
+        self._learned.pop(attack_id, None)
 
     def query(self, vector: np.ndarray, k: int = 3) -> list[Neighbour]:
-        n = len(self._ids)
-        if n == 0 or k <= 0:
-            return []
-        vec = _unit(vector, self.dims)
-        sims = self._matrix[:n] @ vec
-        k = min(k, n)
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top])]
-        return [Neighbour(self._ids[i], float(max(0.0, min(1.0, sims[i]))), self._meta[i]) for i in top]
+        with self._lock:
+            n = len(self._ids)
+            if n == 0 or k <= 0:
+                return []
+            vec = _unit(vector, self.dims)
+            sims = self._matrix[:n] @ vec
+            k = min(k, n)
+            top = np.argpartition(-sims, k - 1)[:k]
+            top = top[np.argsort(-sims[top])]
+            return [Neighbour(self._ids[i], float(max(0.0, min(1.0, sims[i]))), self._meta[i]) for i in top]
 
 
 class CosmosVectorIndex:
@@ -117,7 +165,8 @@ class CosmosVectorIndex:
 
     QUERY = (
         "SELECT TOP @k c.id, c.meta, VectorDistance(c.embedding, @v) AS similarity "
-        "FROM c ORDER BY VectorDistance(c.embedding, @v)"
+        "FROM c WHERE c.meta.source = 'builtin' OR c.status = 'active' "
+        "ORDER BY VectorDistance(c.embedding, @v)"
     )
 
     def __init__(self, container: Any, dims: int) -> None:
@@ -179,7 +228,11 @@ class FallbackIndex:
 
 
 class AttackSync:
-    """Pulls confirmed attacks written by the graph stage into an index, incrementally."""
+    """Pulls the active learned attacks into an index, incrementally, and drops the rest.
+
+    Every status change in ``learning.py`` moves the document's ``at`` forward, so the
+    watermark sees confirmations, removals and demotions as well as new entries.
+    """
 
     def __init__(self, store: Any, index: KnownAttackIndex, interval: float = 60.0) -> None:
         self.store = store
@@ -202,14 +255,23 @@ class AttackSync:
         try:
             self._last = now
             added = 0
+            # Behind a FallbackIndex the remote index *is* the attacks container: only the
+            # in-process copy needs the entries (re-upserting would overwrite their status).
+            target = getattr(self.index, "local", self.index)
             for doc in self.store.query_all(
                 ATTACKS, where=(Filter("at", ">", self.watermark),), order_by=OrderBy("at"), max_items=5_000
             ):
                 embedding = doc.get("embedding")
-                if isinstance(embedding, list) and len(embedding) == self.index.dims:
-                    self.index.add(doc["id"], np.asarray(embedding, dtype=np.float32), doc.get("meta") or {})
+                live = doc.get("status") == "active" and float(doc.get("expires_at") or 0.0) > time.time()
+                if live and isinstance(embedding, list) and len(embedding) == target.dims:
+                    meta = {**(doc.get("meta") or {}), "expires_at": doc.get("expires_at")}
+                    target.add(doc["id"], np.asarray(embedding, dtype=np.float32), meta)
                     added += 1
+                elif not live and isinstance(target, LocalIndex):  # candidate, removed, expired or legacy
+                    target.remove(doc["id"])
                 self.watermark = max(self.watermark, float(doc.get("at", 0.0)))
+            if isinstance(target, LocalIndex):
+                target.prune_expired(time.time())
             return added
         finally:
             self._lock.release()

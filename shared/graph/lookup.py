@@ -51,6 +51,7 @@ def campaign_node_id(campaign_id: str) -> str:
 class GraphContext:
     campaign_id: str | None = None
     campaign_users: int = 0
+    campaign_last_at: float = 0.0
     repeat_attacks: int = 0  # times this user sent this exact prompt and it was an attack
     near_duplicate_attacks: int = 0  # attack prompts (any user) sharing a band with this one
     near_duplicate_users: int = 0
@@ -72,6 +73,7 @@ def lookup(store: Store, bands: list[str], input_hash: str, user_id: str) -> Gra
     ctx = GraphContext()
     votes: Counter[str] = Counter()
     sizes: dict[str, int] = {}
+    last: dict[str, float] = {}
     attack_prompts: set[str] = set()
     attack_users: set[str] = set()
     for band in bands:
@@ -81,15 +83,17 @@ def lookup(store: Store, bands: list[str], input_hash: str, user_id: str) -> Gra
         if doc.get("campaign_id"):
             votes[doc["campaign_id"]] += 1
             sizes[doc["campaign_id"]] = max(sizes.get(doc["campaign_id"], 0), int(doc.get("campaign_users", 0)))
+            last[doc["campaign_id"]] = max(last.get(doc["campaign_id"], 0.0), float(doc.get("campaign_at", 0.0)))
         for member in doc.get("members", []):
             if member.get("attack"):
                 attack_prompts.add(member.get("prompt_id", ""))
-                attack_users.add(member.get("user_id", ""))
+                attack_users.add(member.get("user", member.get("user_id", "")))
     if votes:
         campaign, count = votes.most_common(1)[0]
         if count >= MIN_CAMPAIGN_BANDS:
             ctx.campaign_id = campaign
             ctx.campaign_users = sizes.get(campaign, 0)
+            ctx.campaign_last_at = last.get(campaign, 0.0)
     ctx.near_duplicate_attacks = len(attack_prompts)
     ctx.near_duplicate_users = len(attack_users)
     node = docs.get(input_id(input_hash))

@@ -8,11 +8,16 @@ probability 1 - (1 - 0.8**4)**16 > 0.999, a pair at J = 0.3 with about 0.12.
 
 Finding the candidates of a new prompt is a point read of its ``bands`` bucket
 documents: the cost does not grow with the number of stored prompts.
+
+Band keys are keyed hashes (BLAKE2b keyed with an HMAC of the service key and the
+tenant): without the key nobody who reads the store can compute the bucket of a given
+text, and two tenants never share a bucket (so never a campaign).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from functools import lru_cache
 
 import numpy as np
@@ -55,18 +60,26 @@ def minhash(text: str, n: int) -> np.ndarray:
     return mixed.min(axis=1)
 
 
-def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[str]:
+@lru_cache(maxsize=1024)
+def _band_key(secret: bytes, scope: str) -> bytes:
+    """The per-tenant key of the band hash, derived from the service's HMAC key."""
+    return hmac.new(secret, b"lsh-bands:" + scope.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+
+
+def band_keys(signature: np.ndarray, bands: int, rows: int, *, key: bytes = b"") -> list[str]:
     keys = []
     for band in range(bands):
         chunk = signature[band * rows : (band + 1) * rows].tobytes()
-        keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
+        keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=8, key=key).hexdigest()}")
     return keys
 
 
-def signature_bands(text: str, settings: GraphSettings) -> list[str]:
-    """The LSH band keys of ``text`` under the configured banding."""
+def signature_bands(text: str, settings: GraphSettings, scope: str = "") -> list[str]:
+    """The keyed LSH band keys of ``text`` for tenant ``scope`` under the configured banding."""
+    from ..secrets import hmac_key
+
     sig = minhash(text, settings.lsh_bands * settings.lsh_rows)
-    return band_keys(sig, settings.lsh_bands, settings.lsh_rows)
+    return band_keys(sig, settings.lsh_bands, settings.lsh_rows, key=_band_key(hmac_key(), scope))
 
 
 def estimated_jaccard(bands_a: list[str], bands_b: list[str]) -> float:

@@ -11,7 +11,8 @@ For each analysed prompt it
    near-duplicate attack prompts from at least ``campaign_min_users`` distinct users
    inside ``campaign_window_minutes``. A campaign is stamped on its band buckets so
    the analyze stage sees membership with a few point reads;
-4. feeds confirmed attacks to the known-attack index (``attacks`` container);
+4. offers attacks to the known-attack index (``attacks`` container) through
+   ``learning.py``, which decides whether the evidence is strong enough to go live;
 5. counts exact repeats per user (input node keyed by the prompt's HMAC).
 
 Idempotent by message id: every counter update carries the message id and is
@@ -19,6 +20,12 @@ skipped if already applied, edges and members are sets, and the message is marke
 processed only after everything else succeeded. A crash part-way leaves the message
 on the queue; the redelivery completes the work without double counting. After
 ``maxDequeueCount`` failures (host.json) the host moves it to the poison queue.
+
+Tenancy and evidence: ``user_id`` is tenant-scoped and band keys are keyed per tenant,
+so buckets and campaigns never mix tenants; bucket members hold a keyed hash of the
+user, not the id. A prompt counts as an attack here only when its *own* text (rules
+and classifier, ``evidence``) reaches the block threshold: a prompt blocked merely for
+resembling a campaign or a known attack does not join it, so a campaign cannot feed itself.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..stores.base import ATTACKS, GRAPH, PATTERNS, PROCESSED, Conflict, Doc, Store
+from ..stores.base import GRAPH, PATTERNS, PROCESSED, Conflict, Doc, Store
 from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prompt_node_id, user_node_id
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,15 @@ class GraphMessage(BaseModel):
     rule_ids: list[str] = Field(default_factory=list, max_length=64)
     bands: list[str] = Field(default_factory=list, max_length=128)
     embedding: list[float] | None = Field(default=None, max_length=4096)
+    tenant: str = Field(default="default", min_length=1, max_length=64)
+    evidence: float | None = Field(default=None, ge=0, le=1)  # own-text risk; None: older message
+    critical_coverage: float = Field(default=0.0, ge=0, le=1)
+    judge_attack: bool = False
+
+    def own_attack(self, threshold: float) -> bool:
+        """An attack on the strength of its own text (rules and classifier reach the block
+        threshold), not of its resemblance to others."""
+        return self.attack and (self.evidence is None or self.evidence >= threshold)
 
 
 @dataclass(slots=True)
@@ -120,6 +136,12 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     window = g.campaign_window_minutes * 60.0
     pid = prompt_node_id(msg.prompt_id)
     uid = user_node_id(msg.user_id)
+    from ..detection.scoring import block_threshold
+
+    attack = msg.own_attack(block_threshold(settings.severity_level))
+    from ..secrets import keyed_hash
+
+    user_hash = keyed_hash("user:" + msg.user_id)[:16]
 
     # 1. prompt, user and pattern nodes -------------------------------------
     def prompt_mut(doc: Doc | None) -> Doc:
@@ -127,6 +149,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
         node.update(
             {
                 "user_id": msg.user_id,
+                "tenant": msg.tenant,
                 "input_hash": msg.input_hash,
                 "at": msg.at,
                 "attack": msg.attack,
@@ -148,6 +171,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     def user_mut(doc: Doc | None) -> Doc:
         node = _node(doc, uid, "user", ttl)
         node["user_id"] = msg.user_id
+        node["tenant"] = msg.tenant
         if _guarded(node, message_id):
             node["prompts"] = node.get("prompts", 0) + 1
             node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
@@ -178,7 +202,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
         node = _node(doc, iid, "input", ttl)
         if _guarded(node, message_id):
             node["seen"] = node.get("seen", 0) + 1
-            if msg.attack:
+            if attack:
                 by_user = node.setdefault("attacks_by_user", {})
                 by_user[msg.user_id] = by_user.get(msg.user_id, 0) + 1
         return node
@@ -186,7 +210,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     store.update(GRAPH, iid, iid, input_mut)
 
     # 2. LSH buckets: file this prompt, collect candidates ------------------------
-    member = {"prompt_id": msg.prompt_id, "user_id": msg.user_id, "at": msg.at, "attack": msg.attack}
+    member = {"prompt_id": msg.prompt_id, "user": user_hash, "at": msg.at, "attack": attack}
     shared_bands: dict[str, int] = {}
     candidates: dict[str, dict[str, Any]] = {}
     bucket_campaigns: set[str] = set()
@@ -205,8 +229,8 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
 
         stored = store.update(GRAPH, bid, bid, bucket_mut) or {}
         buckets[bid] = stored
-        if stored.get("campaign_id"):
-            bucket_campaigns.add(stored["campaign_id"])
+        if stored.get("campaign_id") and float(stored.get("campaign_at", msg.at)) >= msg.at - window:
+            bucket_campaigns.add(stored["campaign_id"])  # only a campaign still active is joined
         for m in stored.get("members", []):
             if m["prompt_id"] == msg.prompt_id:
                 continue
@@ -247,8 +271,8 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
 
             store.update(GRAPH, oid, oid, back_mut)
 
-    if msg.attack:
-        campaign = _campaign(msg, candidates, near, window, g.campaign_min_users, bucket_campaigns)
+    if attack:
+        campaign = _campaign(msg, user_hash, candidates, near, window, g.campaign_min_users, bucket_campaigns)
         if campaign is not None:
             cid, members = campaign
             result.campaign_id = cid
@@ -256,31 +280,11 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 store, settings, cid, members, msg, message_id, ttl, buckets
             )
 
-    # 4. known-attack index ---------------------------------------------------------
-    if msg.attack and msg.embedding and (msg.risk >= CONFIRMED_RISK or result.campaign_id):
-        aid = f"attack:{msg.input_hash}"
+    # 4. known-attack index: learning.py decides whether this is evidence enough -----
+    if attack and msg.embedding and msg.risk >= CONFIRMED_RISK:
+        from .learning import offer
 
-        def attack_mut(doc: Doc | None) -> Doc:
-            node = doc or {"id": aid, "first_at": msg.at, "count": 0, "applied": []}
-            if _guarded(node, message_id):
-                node["count"] = node.get("count", 0) + 1
-            node.update(
-                {
-                    "embedding": msg.embedding,
-                    "last_at": msg.at,
-                    "at": msg.at,
-                    "meta": {
-                        "source": "graph",
-                        "threats": msg.threats,
-                        "rule_ids": msg.rule_ids[:8],
-                        "campaign_id": result.campaign_id,
-                    },
-                }
-            )
-            return node
-
-        store.update(ATTACKS, aid, aid, attack_mut)
-        result.known_attack_added = True
+        result.known_attack_added = offer(store, settings, msg, message_id)
 
     # 5. done: mark processed last (crash before this = safe redelivery) ----------
     try:
@@ -293,6 +297,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
 
 def _campaign(
     msg: GraphMessage,
+    user_hash: str,
     candidates: dict[str, dict[str, Any]],
     near: dict[str, float],
     window: float,
@@ -304,11 +309,11 @@ def _campaign(
 
     graph = nx.Graph()
     me = msg.prompt_id
-    graph.add_node(me, user=msg.user_id, at=msg.at)
+    graph.add_node(me, user=user_hash, at=msg.at)
     for other, sim in near.items():
         m = candidates[other]
         if m.get("attack") and abs(m["at"] - msg.at) <= window:
-            graph.add_node(other, user=m["user_id"], at=m["at"])
+            graph.add_node(other, user=m.get("user", m.get("user_id", "")), at=m["at"])
             graph.add_edge(me, other, weight=sim)
     component = nx.node_connected_component(graph, me)
     users = {graph.nodes[n]["user"] for n in component}
@@ -320,7 +325,7 @@ def _campaign(
         # Deterministic id: the same neighbourhood always names the same campaign.
         seed = min(component)
         cid = "c-" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
-    members = [{"prompt_id": n, "user_id": graph.nodes[n]["user"], "at": graph.nodes[n]["at"]} for n in component]
+    members = [{"prompt_id": n, "user": graph.nodes[n]["user"], "at": graph.nodes[n]["at"]} for n in component]
     return cid, members
 
 
@@ -341,6 +346,7 @@ def _record_campaign(
         camp = doc or {
             "id": cid,
             "kind": "campaign",
+            "tenant": msg.tenant,
             "first_at": msg.at,
             "users": [],
             "prompts": [],
@@ -352,7 +358,7 @@ def _record_campaign(
         users = set(camp.get("users", []))
         prompts = list(camp.get("prompts", []))
         for m in members:
-            users.add(m["user_id"])
+            users.add(m["user"])
             if m["prompt_id"] not in prompts:
                 prompts.append(m["prompt_id"])
         camp["users"] = sorted(users)
@@ -369,7 +375,13 @@ def _record_campaign(
     n_users = len(stored.get("users", []))
 
     def settled(doc: Mapping[str, Any]) -> bool:
-        return doc.get("campaign_id") == cid and doc.get("campaign_users", 0) >= n_users
+        return (
+            doc.get("campaign_id") == cid
+            and doc.get("campaign_users", 0) >= n_users
+            # Refreshed at most every quarter window: decay needs no finer clock, and a fresh
+            # stamp on every message would cost a bucket write per band for each member.
+            and float(doc.get("campaign_at", 0.0)) >= msg.at - settings.graph.campaign_window_minutes * 15.0
+        )
 
     for band in msg.bands:
         bid = bucket_id(band)
@@ -381,6 +393,7 @@ def _record_campaign(
                 return None
             doc["campaign_id"] = cid
             doc["campaign_users"] = n_users
+            doc["campaign_at"] = max(float(doc.get("campaign_at", 0.0)), msg.at)  # membership decays from here
             return doc
 
         store.update(GRAPH, bid, bid, stamp)
@@ -389,9 +402,10 @@ def _record_campaign(
     def cnode_mut(doc: Doc | None) -> Doc:
         node = _node(doc, cnode, "campaign", ttl)
         node["campaign_id"] = cid
+        node["tenant"] = msg.tenant
         for m in members:
             _add_edge(node, prompt_node_id(m["prompt_id"]), "includes", m["at"])
-            _add_edge(node, user_node_id(m["user_id"]), "involves", m["at"])
+        _add_edge(node, user_node_id(msg.user_id), "involves", msg.at)  # members are known by hash only
         return node
 
     store.update(GRAPH, cnode, cnode, cnode_mut)

@@ -7,14 +7,23 @@
 * ``nodes/{node_id}``: any node with its adjacency (``prompt:<id>``, ``pattern:<rule>``...).
 
 Everything is point reads or bounded queries; nothing loads the whole graph.
+
+Every view is scoped to the caller's tenant (``shared/tenancy.py``): user ids are read
+as ``<tenant>~<user>``, other tenants' nodes and campaigns are "not found", and shared
+pattern nodes are shown without their edges (they point at every tenant's prompts).
+Campaign detail (members and prompts) needs the operator role; operators see every
+tenant (``?tenant=`` narrows the campaign list).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..config import valid_tenant_name
 from ..errors import ErrorCode, InputError, ServiceError
+from ..params import int_param
 from ..stores.base import GRAPH, PATTERNS, Filter, OrderBy, Store
+from ..tenancy import LOCAL_CALLER, Caller, unscope
 from .lookup import prompt_node_id, user_node_id
 
 _PUBLIC_NODE_FIELDS = (
@@ -39,50 +48,76 @@ _PUBLIC_NODE_FIELDS = (
 MAX_LIMIT = 200
 
 
-def _public(node: dict[str, Any]) -> dict[str, Any]:
+def _public(node: dict[str, Any], caller: Caller = LOCAL_CALLER) -> dict[str, Any]:
     out = {k: node[k] for k in _PUBLIC_NODE_FIELDS if k in node}
-    out["edges"] = [
-        {"to": e["to"], "kind": e["kind"], "at": e.get("at"), "weight": e.get("weight")} for e in node.get("edges", [])
-    ]
+    if "user_id" in out and not caller.is_operator:
+        out["user_id"] = unscope(out["user_id"])
+    shared = node.get("kind") == "pattern" and not caller.is_operator
+    out["edges"] = (
+        []
+        if shared
+        else [
+            {"to": e["to"], "kind": e["kind"], "at": e.get("at"), "weight": e.get("weight")}
+            for e in node.get("edges", [])
+        ]
+    )
     return out
 
 
+def _visible(doc: dict[str, Any], caller: Caller) -> bool:
+    """Operators see everything; a client only its own tenant's documents (and shared patterns)."""
+    if caller.is_operator:
+        return True
+    if doc.get("kind") == "pattern":
+        return True
+    return doc.get("tenant", "default") == caller.tenant
+
+
 def _limit(params: dict[str, str]) -> int:
-    raw = params.get("limit", "50")
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InputError(ErrorCode.VALIDATION_FAILED, f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return int_param(params, "limit", 50, 1, MAX_LIMIT)
 
 
 def _not_found(what: str) -> ServiceError:
     return ServiceError(ErrorCode.NOT_FOUND, f"no {what} with this id", status=404)
 
 
-def view(store: Store, kind: str, ident: str | None, params: dict[str, str]) -> dict[str, Any]:
+def view(
+    store: Store, kind: str, ident: str | None, params: dict[str, str], caller: Caller = LOCAL_CALLER
+) -> dict[str, Any]:
     if kind == "users" and ident:
-        node = store.read(GRAPH, user_node_id(ident), user_node_id(ident))
+        nid = user_node_id(caller.scope(ident))
+        node = store.read(GRAPH, nid, nid)
         if node is None:
             raise _not_found("user node")
         campaigns = sorted(
-            {c["campaign_id"] for c in _campaign_nodes_for(store, node)} if node.get("attacks") else set()
+            {c["campaign_id"] for c in _campaign_nodes_for(store, node, caller)} if node.get("attacks") else set()
         )
-        return {"node": _public(node), "campaigns": campaigns}
+        return {"node": _public(node, caller), "campaigns": campaigns}
     if kind == "campaigns" and not ident:
-        page = store.query(PATTERNS, pk="campaign", order_by=OrderBy("last_at", descending=True), limit=_limit(params))
+        tenant = params.get("tenant") if caller.is_operator else caller.tenant
+        if tenant is not None and not valid_tenant_name(tenant):
+            raise InputError(ErrorCode.VALIDATION_FAILED, "tenant is not a valid tenant name")
+        where = (Filter("tenant", "=", tenant),) if tenant is not None else ()
+        page = store.query(
+            PATTERNS, pk="campaign", where=where, order_by=OrderBy("last_at", descending=True), limit=_limit(params)
+        )
         return {"campaigns": [_campaign_summary(c) for c in page.items]}
     if kind == "campaigns" and ident:
         camp = store.read(PATTERNS, "campaign", ident)
-        if camp is None:
+        if camp is None or not _visible(camp, caller):
             raise _not_found("campaign")
+        if not caller.is_operator:  # members are for investigators, not for every key holder
+            return {"campaign": {**_campaign_summary(camp), "detail": "members need the operator role"}}
         return {
             "campaign": {
                 **_campaign_summary(camp),
+                "tenant": camp.get("tenant"),
                 "users": camp.get("users", []),
                 "prompts": camp.get("prompts", [])[-_limit(params) :],
             }
         }
     if kind == "nodes" and ident:
-        node = _find_node(store, ident)
+        node = _find_node(store, ident, caller)
         if node is None:
             raise ServiceError(
                 ErrorCode.NOT_FOUND,
@@ -91,7 +126,7 @@ def view(store: Store, kind: str, ident: str | None, params: dict[str, str]) -> 
                 "looked up as one of the first two",
                 status=404,
             )
-        return {"node": _public(node)}
+        return {"node": _public(node, caller)}
     raise ServiceError(ErrorCode.NOT_FOUND, "unknown graph view", status=404)
 
 
@@ -99,12 +134,19 @@ def view(store: Store, kind: str, ident: str | None, params: dict[str, str]) -> 
 NODE_PREFIXES = ("user:", "prompt:", "pattern:", "campaign:")
 
 
-def _find_node(store: Store, ident: str) -> dict[str, Any] | None:
-    """A node by its full id, or by a plain user id or prompt id (tried in that order)."""
-    candidates = [ident] if ident.startswith(NODE_PREFIXES) else [user_node_id(ident), prompt_node_id(ident)]
+def _find_node(store: Store, ident: str, caller: Caller) -> dict[str, Any] | None:
+    """A node the caller may see, by its full id or by a plain user id or prompt id (tried
+    in that order). User ids are the caller's own: ``user:alice`` and ``alice`` both mean
+    alice of the caller's tenant."""
+    if ident.startswith("user:"):
+        candidates = [user_node_id(caller.scope(ident.removeprefix("user:"))), ident]
+    elif ident.startswith(NODE_PREFIXES):
+        candidates = [ident]
+    else:
+        candidates = [user_node_id(caller.scope(ident)), prompt_node_id(ident)]
     for node_id in candidates:
         node = store.read(GRAPH, node_id, node_id)
-        if node is not None and node.get("kind") not in ("bucket", "input"):
+        if node is not None and node.get("kind") not in ("bucket", "input") and _visible(node, caller):
             return node
     return None
 
@@ -120,13 +162,15 @@ def _campaign_summary(camp: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _campaign_nodes_for(store: Store, user_node: dict[str, Any]) -> list[dict[str, Any]]:
+def _campaign_nodes_for(store: Store, user_node: dict[str, Any], caller: Caller) -> list[dict[str, Any]]:
     """Campaign nodes adjacent to the user's recent prompts (bounded by the adjacency)."""
     prompt_ids = [e["to"] for e in user_node.get("edges", []) if e["kind"] == "sent"][-50:]
     prompts = store.read_many(GRAPH, [(p, p) for p in prompt_ids])
     found: list[dict[str, Any]] = []
     campaign_ids = {p.get("campaign_id") for p in prompts if p.get("campaign_id")}
-    for page_item in store.query_all(PATTERNS, pk="campaign", where=(Filter("kind", "=", "campaign"),), max_items=200):
+    tenant = user_node.get("tenant", "default")
+    where = (Filter("kind", "=", "campaign"), Filter("tenant", "=", tenant))
+    for page_item in store.query_all(PATTERNS, pk="campaign", where=where, max_items=200):
         if page_item["id"] in campaign_ids or set(page_item.get("prompts", [])) & {
             p.split(":", 1)[1] for p in prompt_ids
         }:

@@ -24,6 +24,10 @@ EXPECTED_HTTP = {
     "docs_page": ("docs", {"GET"}, func.AuthLevel.ANONYMOUS),
     "console_asset": ("console/assets/{name}", {"GET"}, func.AuthLevel.ANONYMOUS),
     "console_view": ("console/views/{view}", {"GET"}, func.AuthLevel.ADMIN),
+    "caller": ("caller", {"GET"}, func.AuthLevel.FUNCTION),
+    "manage_known_attacks": ("manage/known-attacks", {"GET"}, func.AuthLevel.ADMIN),
+    "manage_known_attack_confirm": ("manage/known-attacks/{attack_id}/confirm", {"POST"}, func.AuthLevel.ADMIN),
+    "manage_known_attack_remove": ("manage/known-attacks/{attack_id}", {"DELETE"}, func.AuthLevel.ADMIN),
 }
 
 

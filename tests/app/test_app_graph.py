@@ -97,7 +97,8 @@ def test_campaign_needs_enough_distinct_users_in_the_window(store: Store, settin
     r4 = process_message(store, settings, message(settings, 23, "u3", variant(3)), "m23")
     assert r4.campaign_id and r4.new_campaign and r4.campaign_users == 3
     camp = store.read(PATTERNS, "campaign", r4.campaign_id)
-    assert camp["users"] == ["u1", "u2", "u3"] and set(camp["prompts"]) == {"p20", "p21", "p22", "p23"}
+    assert len(camp["users"]) == 3 and set(camp["prompts"]) == {"p20", "p21", "p22", "p23"}
+    assert not {"u1", "u2", "u3"} & set(camp["users"])  # keyed user hashes, never the raw ids
     # A later member joins the same campaign; the analyze-stage lookup sees membership.
     r5 = process_message(store, settings, message(settings, 24, "u4", variant(4)), "m24")
     assert r5.campaign_id == r4.campaign_id and not r5.new_campaign
@@ -120,10 +121,15 @@ def test_benign_near_duplicates_never_form_a_campaign(store: Store, settings: Se
 
 
 def test_confirmed_attacks_feed_the_known_attack_index(store: Store, settings: Settings) -> None:
-    res = process_message(store, settings, message(settings, 50, "u1", risk=0.97), "m50")
+    res = process_message(store, settings, {**message(settings, 50, "u1", risk=0.97), "critical_coverage": 0.9}, "m50")
     assert res.known_attack_added
     doc = store.read(ATTACKS, f"attack:{50:032x}", f"attack:{50:032x}")
     assert doc["embedding"][0] == 1.0 and doc["count"] == 1
+    assert doc["status"] == "active" and doc["sources"] == ["critical_rule"] and doc["expires_at"] > time.time()
+    # One caller's high-risk text whose critical rules cover little of it: a candidate only.
+    glued = process_message(store, settings, {**message(settings, 52, "u1"), "critical_coverage": 0.3}, "m52")
+    assert not glued.known_attack_added
+    assert store.read(ATTACKS, f"attack:{52:032x}", f"attack:{52:032x}")["status"] == "candidate"
     weak = process_message(store, settings, message(settings, 51, "u1", "some other text", risk=0.72), "m51")
     assert not weak.known_attack_added
 
@@ -136,3 +142,51 @@ def test_malformed_messages_raise_so_the_host_retries_then_poisons(service, raw:
     with pytest.raises(InputError):
         service.graph_update(raw, "bad-1", 1)
     assert service.store.read(PROCESSED, "bad-1", "bad-1") is None
+
+
+def test_campaign_membership_decays_and_needs_own_evidence(store: Store, settings: Settings) -> None:
+    from types import SimpleNamespace
+
+    from shared.agents.base import AgentContext
+    from shared.agents.similarity_agent import SimilarityAgent
+
+    window = settings.graph.campaign_window_minutes * 60.0
+    old = time.time() - 3 * window
+    for i, user in enumerate(["o1", "o2", "o3"]):
+        res = process_message(store, settings, message(settings, 70 + i, user, variant(i), at=old + i), f"m7{i}")
+    assert res.campaign_id  # a campaign, three windows ago
+    late = process_message(store, settings, message(settings, 74, "o4", variant(3)), "m74")
+    assert late.campaign_id is None  # a stale campaign is not joined, and the old members are out of the window
+    ctx_graph = lookup(store, signature_bands(variant(0), settings.graph), "0" * 32, "o9")
+    assert ctx_graph.campaign_id == res.campaign_id and ctx_graph.campaign_last_at < time.time() - 2 * window
+
+    def score(rule_risk: float) -> float:
+        ctx = AgentContext(
+            "o9",
+            variant(0),
+            SimpleNamespace(nearest=None),  # type: ignore[arg-type]
+            settings,
+            time.time(),
+            graph=ctx_graph,
+            extra={"rule_risk": rule_risk},
+        )
+        return SimilarityAgent().run(ctx).score
+
+    assert score(0.0) == 0.0  # no rule evidence in the text itself: membership adds nothing
+    assert 0.0 < score(0.97) < 0.75 * 0.5**2  # evidence, but three windows old: decayed below a quarter
+
+
+def test_two_tenants_make_an_entry_live_only_with_rule_evidence(store: Store, settings: Settings) -> None:
+    from shared.graph.learning import list_entries
+
+    for n, tenant in ((80, "t-one"), (81, "t-two")):  # the same text (input hash) from two tenants
+        msg = {**message(settings, n, f"{tenant}~u"), "input_hash": "c" * 32, "tenant": tenant}
+        process_message(store, settings, msg, f"m{n}")
+    assert store.read(ATTACKS, "attack:" + "c" * 32, "attack:" + "c" * 32)["status"] == "active"
+    for n, tenant in ((82, "t-one"), (83, "t-two")):  # classifier-only: no rule fired
+        msg = {**message(settings, n, f"{tenant}~u"), "input_hash": "d" * 32, "tenant": tenant, "rule_ids": []}
+        process_message(store, settings, msg, f"m{n}")
+    doc = store.read(ATTACKS, "attack:" + "d" * 32, "attack:" + "d" * 32)
+    assert doc["status"] == "candidate" and len(doc["tenants"]) == 2
+    listed = {e["id"]: e for e in list_entries(store, {})["entries"]}
+    assert listed["attack:" + "c" * 32]["sources"] == ["tenants"] and listed["attack:" + "c" * 32]["tenants"] == 2

@@ -48,6 +48,7 @@ def test_a_confirmed_attack_from_the_graph_is_recognised_later(service) -> None:
         "rule_ids": [],
         "bands": signature_bands(NOVEL, settings.graph),
         "embedding": [float(x) for x in embed(NOVEL, settings.semantic.embedding_dimensions)],
+        "judge_attack": True,  # evidence beyond this one caller's text: the entry goes live
     }
     assert process_message(service.store, settings, msg, "m-novel").known_attack_added
     assert pipeline.attack_sync.maybe_sync(force=True) == 1
@@ -89,3 +90,26 @@ def test_cosmos_vector_search_falls_back_to_the_local_index_and_says_so(cosmos_s
         assert store.read(ATTACKS, "attack:x", "attack:x")["embedding"]  # written through the real SDK
     finally:
         store.close()
+
+
+def test_seeded_entries_are_never_evicted_and_learned_ones_can_be_removed_or_expire() -> None:
+    idx = LocalIndex(4, max_vectors=3)
+    unit = np.eye(4, dtype=np.float32)
+    idx.add("rule:a", unit[0], {"source": "builtin"})
+    idx.add("rule:b", unit[1], {"source": "builtin"})
+    for i in range(5):  # a flood of learned entries: they evict each other only
+        idx.add(f"learned{i}", unit[2] + i * unit[3], {"source": "learned", "expires_at": time.time() + 60})
+    assert "rule:a" in idx and "rule:b" in idx and len(idx) == 3 and idx.learned_count == 1
+    assert "learned4" in idx
+    idx.add("rule:c", unit[3], {"source": "builtin"})  # a seed evicts the last learned entry
+    assert idx.learned_count == 0 and len(idx) == 3
+    idx.add("learned9", unit[2], {"source": "learned"})  # only seeds left: the learned entry is refused
+    assert "learned9" not in idx and len(idx) == 3
+    assert idx.query(unit[0], k=1)[0].id == "rule:a"
+    big = LocalIndex(4, max_vectors=10)
+    big.add("rule:a", unit[0], {"source": "builtin"})
+    big.add("gone", unit[1], {"source": "learned", "expires_at": time.time() - 1})
+    big.add("kept", unit[2], {"source": "learned", "expires_at": time.time() + 60})
+    assert big.prune_expired(time.time()) == 1 and "gone" not in big and "kept" in big
+    assert big.remove("kept") and not big.remove("kept")
+    assert [n.id for n in big.query(unit[0], k=5)] == ["rule:a"]

@@ -142,14 +142,21 @@ def test_forward_without_azure_openai_says_so(service: Service) -> None:
     assert "PSS_SEMANTIC__AZURE_OPENAI_ENDPOINT" in reply.body["warnings"][0]["message"]
 
 
-def test_reply_detail_switch(make_service) -> None:
+def test_reply_detail_follows_the_callers_role(make_service) -> None:
+    from shared.tenancy import Identity
+
     svc = make_service(reply_detail="client")
-    client = call(svc, "analyze", body({"user_id": "d1", "prompt": ATTACK})).body
+    a_client = Identity(function_key="some-function-key")
+    client = call(svc, "analyze", body({"user_id": "d1", "prompt": ATTACK}), a_client).body
     assert client["decision"] == "block" and client["reasons"] and "evidence" not in client
-    assert "risk_score" not in client and "agent_findings" not in client
-    operator = call(svc, "analyze", body({"user_id": "d2", "prompt": ATTACK}), "operator").body
+    assert "agent_findings" not in client and "classifier_score" not in client
+    assert client["risk_score"] == round(client["risk_score"], 2)  # coarse, for the caller's own thresholds
+    operator = call(svc, "analyze", body({"user_id": "d2", "prompt": ATTACK})).body  # in process: operator
     assert "pi.override.ignore_instructions" in operator["evidence"]["rule_ids"]
     assert operator["reasons"] == client["reasons"]
+    # a deployment may show clients everything
+    open_svc = make_service(reply_detail="operator")
+    assert "evidence" in call(open_svc, "analyze", body({"user_id": "d3", "prompt": ATTACK}), a_client).body
 
 
 def test_batch(service: Service) -> None:
@@ -189,7 +196,8 @@ def test_scan_output(service: Service) -> None:
 
 
 def test_profile_and_unblock(service: Service) -> None:
-    assert call(service, "profile", "nobody").status == 404
+    fresh = call(service, "profile", "nobody")  # unknown users look like fresh ones: no existence oracle
+    assert fresh.status == 200 and fresh.body["profile"]["total_requests"] == 0
     assert call(service, "profile", "bad id").status == 400
     call(service, "analyze", body({"user_id": "p1", "prompt": ATTACK}))
     prof = call(service, "profile", "p1")

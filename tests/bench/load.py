@@ -213,6 +213,7 @@ class LocalHost:
                 "PSS_STORE__BACKEND": "sqlite",
                 "PSS_STORE__SQLITE_PATH": str(Path(self._dir.name) / "load.sqlite3"),
                 "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "0",
+                "PSS_TENANCY__TENANT_RATE_LIMIT_PER_MINUTE": "0",  # one key = one tenant: no quota in a bench
                 "PSS_GRAPH_QUEUE_NAME": "graph-updates",
                 "PSS_REPUTATION_DECAY_SCHEDULE": "0 0 0 1 1 *",
                 "PSS_CLASSIFIER__ENABLED": "true" if any(model.glob("*.npz")) else "false",

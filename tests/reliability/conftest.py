@@ -29,6 +29,7 @@ def service_settings(sqlite_path: Path, **overrides: object) -> Settings:
         "store": {"backend": "sqlite", "sqlite_path": str(sqlite_path)},
         "classifier": {"enabled": classifier_enabled() == "true"},
         "limits": {"rate_limit_per_minute": 0},
+        "tenancy": {"tenant_rate_limit_per_minute": 0},
     }
     base.update(overrides)
     return load_settings(**base)

@@ -237,6 +237,7 @@ def host_env(backend: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "PSS_REPUTATION_DECAY_SCHEDULE": "0 0 0 1 1 *",  # fired on demand only
         "PSS_CLASSIFIER__ENABLED": classifier_enabled(),
         "PSS_LIMITS__RATE_LIMIT_PER_MINUTE": "0",
+        "PSS_TENANCY__TENANT_RATE_LIMIT_PER_MINUTE": "0",  # the soak scale must not meet the tenant quota
     }
     if backend == "embedded":
         env.update({"PSS_STORE__BACKEND": "sqlite", "PSS_STORE__SQLITE_PATH": str(tmp_path / "host.sqlite3")})

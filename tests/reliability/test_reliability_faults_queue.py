@@ -151,8 +151,9 @@ def test_a_message_that_always_fails_lands_in_the_poison_queue_after_max_dequeue
     with httpx.Client(base_url=host.base_url, headers={"x-functions-key": host.function_key}, timeout=30) as c:
         r = c.post("/api/analyze", json={"user_id": "still-here", "prompt": "hello there, how are you?"})
         assert r.status_code == 200, r.text
+        tenant = c.get("/api/caller").json()["caller"]["tenant"]  # HTTP users are tenant-scoped
     host.wait_for_queues_idle(30)
-    assert node(store, user_node_id("still-here"))["prompts"] == 1
+    assert node(store, user_node_id(f"{tenant}~still-here"))["prompts"] == 1
 
 
 # ----------------------------------------------------------------------------- the decay timer

@@ -101,7 +101,8 @@ def test_cosmos_stopped_and_restarted_mid_run(own_cosmos: CosmosEmulator, azurit
 
 @pytest.mark.timeout(300)
 def test_nothing_is_lost_across_a_restart_of_the_host_process_on_sqlite(tmp_path: Path) -> None:
-    env = host_env("embedded", tmp_path)
+    # The same function key after the restart: the tenant is derived from it (shared/tenancy.py).
+    env = host_env("embedded", tmp_path, DEVHOST_FUNCTION_KEY="restart-test-function-key")
     for round_ in range(2):
         with dev_host(env) as host, client_for(host) as c:
             statuses = [analyze(c, "restart-user", i).status_code for i in range(10)]
@@ -120,7 +121,9 @@ def test_queued_graph_updates_survive_a_host_restart_on_azure_storage(
 ) -> None:
     if not cosmos_server.running:
         cosmos_server.start()
-    env = host_env("azure-local", tmp_path, **cosmos_env(cosmos_server))
+    env = host_env(
+        "azure-local", tmp_path, DEVHOST_FUNCTION_KEY="restart-test-function-key", **cosmos_env(cosmos_server)
+    )
     queue = env["PSS_GRAPH_QUEUE_NAME"]
     storage = azurite_server.connection_string
     with dev_host(env, queue_backend="azurite", storage=storage) as host:
