@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploy the Prompt Security Service to Azure in three stages, each idempotent (a re-run
 # with the same inputs changes nothing):
-#   1. infrastructure: bicep/main.bicep at subscription scope, without API Management;
+#   1. infrastructure: bicep/main.bicep at subscription scope, without API Management
+#      (the first run also generates the HMAC key and the APIM gateway secret);
 #   2. code: one package, one deploy to the Flex Consumption app;
 #   3. API Management: main.bicep again with the function key read from the running app
 #      (an empty Flex app often cannot list its keys, so APIM waits for the code).
