@@ -143,6 +143,13 @@ param hmacKeySecretName string = 'prompt-hmac-key'
 @secure()
 param hmacKey string = ''
 
+@description('Name of the Key Vault secret shared by APIM (x-pss-gateway-secret) and the app (PSS_TENANCY__GATEWAY_SECRET_NAME).')
+param gatewaySecretName string = 'apim-gateway-secret'
+
+@description('Gateway secret value. Leave empty on redeployments (the existing secret is kept); deploy.sh generates one on the first deployment.')
+@secure()
+param gatewaySecret string = ''
+
 @description('Extra app settings (other PSS_* values).')
 param additionalAppSettings object = {}
 
@@ -317,6 +324,8 @@ module keyVault 'modules/keyvault.bicep' = {
     name: names.keyVault
     hmacKeySecretName: hmacKeySecretName
     hmacKey: hmacKey
+    gatewaySecretName: gatewaySecretName
+    gatewaySecret: gatewaySecret
   }
 }
 
@@ -368,6 +377,7 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosDatabaseName: cosmos.outputs.databaseName
     graphQueueName: storage.outputs.graphQueueName
     hmacKeySecretName: keyVault.outputs.hmacKeySecretName
+    gatewaySecretName: keyVault.outputs.gatewaySecretName
     preset: preset
     severityLevel: severityLevel
     responseStrategy: responseStrategy
@@ -408,6 +418,7 @@ module apim 'modules/apim.bicep' = if (deployApim) {
     identityClientId: identity.outputs.apimClientId
     keyVaultName: keyVault.outputs.name
     functionAppName: functionApp.outputs.name
+    gatewaySecretName: keyVault.outputs.gatewaySecretName
     subscriptionRateLimitCalls: apimSubscriptionRateLimitCalls
     userRateLimitCalls: apimUserRateLimitCalls
     rateLimitPeriodSeconds: apimRateLimitPeriodSeconds

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploy the Prompt Security Service to Azure in three stages, each idempotent (a re-run
 # with the same inputs changes nothing):
-#   1. infrastructure: bicep/main.bicep at subscription scope, without API Management;
+#   1. infrastructure: bicep/main.bicep at subscription scope, without API Management
+#      (the first run also generates the HMAC key and the APIM gateway secret);
 #   2. code: one package, one deploy to the Flex Consumption app;
 #   3. API Management: main.bicep again with the function key read from the running app
 #      (an empty Flex app often cannot list its keys, so APIM waits for the code).
@@ -93,6 +94,8 @@ NAME_PREFIX="$(param_value namePrefix)"
 NAME_PREFIX="${NAME_PREFIX:-pss}"
 HMAC_SECRET_NAME="$(param_value hmacKeySecretName)"
 HMAC_SECRET_NAME="${HMAC_SECRET_NAME:-prompt-hmac-key}"
+GATEWAY_SECRET_NAME="$(param_value gatewaySecretName)"
+GATEWAY_SECRET_NAME="${GATEWAY_SECRET_NAME:-apim-gateway-secret}"
 RESOURCE_GROUP="rg-$NAME_PREFIX-$ENVIRONMENT"
 DEPLOYMENT_NAME="pss-$ENVIRONMENT"
 
@@ -115,35 +118,43 @@ if [[ "$DRY_RUN" -eq 0 ]]; then
     az account show --query id -o tsv >/dev/null || { echo "error: run 'az login' first" >&2; exit 2; }
 fi
 
-# ---- HMAC key: generated once, kept across deployments ---------------------------
-# Existence is checked on the control plane, so no Key Vault data role is needed. The
-# value goes to the deployment in a private temporary parameters file, never on argv.
+# ---- Secrets generated once, kept across deployments -----------------------------------
+# The HMAC key (stable hashes) and the gateway secret (APIM -> app, x-pss-gateway-secret).
+# Existence is checked on the control plane, so no Key Vault data role is needed. A value
+# goes to the deployment in a private temporary parameters file, never on argv.
 EXTRA_PARAMETERS=()
-hmac_secret_exists() {
+VAULT_NAME=""
+secret_exists() {
     [[ "$DRY_RUN" -eq 1 ]] && return 1
-    local vault
-    vault="$(az keyvault list --resource-group "$RESOURCE_GROUP" --query '[0].name' -o tsv 2>/dev/null || true)"
-    [[ -n "$vault" ]] || return 1
+    if [[ -z "$VAULT_NAME" ]]; then
+        VAULT_NAME="$(az keyvault list --resource-group "$RESOURCE_GROUP" --query '[0].name' -o tsv 2>/dev/null || true)"
+    fi
+    [[ -n "$VAULT_NAME" ]] || return 1
     az resource show --resource-group "$RESOURCE_GROUP" --namespace Microsoft.KeyVault \
-        --parent "vaults/$vault" --resource-type secrets --name "$HMAC_SECRET_NAME" \
+        --parent "vaults/$VAULT_NAME" --resource-type secrets --name "$1" \
         --query id -o tsv >/dev/null 2>&1
 }
-if hmac_secret_exists; then
-    echo "HMAC key secret '$HMAC_SECRET_NAME' exists: keeping it."
-else
-    echo "Generating the HMAC key (first deployment)."
-    HMAC_FILE="$WORK_DIR/hmac.parameters.json"
-    (umask 077 && python3 - "$HMAC_FILE" <<'PY'
+# first_run_secret <secret name> <template parameter> <what it is>
+first_run_secret() {
+    local file="$WORK_DIR/$2.parameters.json"
+    if secret_exists "$1"; then
+        echo "Secret '$1' ($3) exists: keeping it."
+        return 0
+    fi
+    echo "Generating secret '$1' ($3, first deployment)."
+    (umask 077 && python3 - "$file" "$2" <<'PY'
 import json, secrets, sys
 doc = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
        "contentVersion": "1.0.0.0",
-       "parameters": {"hmacKey": {"value": secrets.token_urlsafe(48)}}}
+       "parameters": {sys.argv[2]: {"value": secrets.token_urlsafe(48)}}}
 with open(sys.argv[1], "w", encoding="utf-8") as fh:
     json.dump(doc, fh)
 PY
     )
-    EXTRA_PARAMETERS+=(--parameters "@$HMAC_FILE")
-fi
+    EXTRA_PARAMETERS+=(--parameters "@$file")
+}
+first_run_secret "$HMAC_SECRET_NAME" hmacKey "HMAC key"
+first_run_secret "$GATEWAY_SECRET_NAME" gatewaySecret "API Management gateway secret"
 
 # ---- Helpers --------------------------------------------------------------------------
 # Bash 3.2 (macOS) treats "${a[@]}" of an empty array as unbound under set -u; expand

@@ -2,7 +2,8 @@
 // infra/openapi.json, policies from infra/apim/*.xml, and a backend that presents the
 // function key. The key lives in Key Vault and reaches APIM as a Key Vault named value
 // (APIM reads it with its own managed identity; the key never appears in a template
-// output or a policy).
+// output or a policy). The gateway secret that lets the app trust x-pss-tenant
+// (shared/tenancy.py) reaches APIM the same way, from a secret deploy.sh creates once.
 
 @description('Azure region.')
 param location string
@@ -45,6 +46,9 @@ param functionAppName string
 
 @description('Name of the Key Vault secret that holds the function key.')
 param functionKeySecretName string = 'function-host-key'
+
+@description('Name of the Key Vault secret the app compares x-pss-gateway-secret with (PSS_TENANCY__GATEWAY_SECRET_NAME); it must already exist (keyvault.bicep creates it on the first deployment).')
+param gatewaySecretName string = 'apim-gateway-secret'
 
 @description('URL path of the API on the gateway: https://<gateway>/<apiPath>/analyze.')
 param apiPath string = 'pss'
@@ -95,6 +99,7 @@ var classicDedicatedTiers = [
 var isClassicDedicated = contains(classicDedicatedTiers, sku)
 var backendId = 'pss-functions'
 var functionKeyNamedValue = 'pss-function-key'
+var gatewaySecretNamedValue = 'pss-gateway-secret' // used as {{pss-gateway-secret}} in gateway-identity.xml
 
 // TLS 1.0/1.1 and SSL 3.0 off on both sides of the gateway (settable on the classic
 // dedicated tiers; v2 and Consumption gateways do not offer them).
@@ -113,7 +118,9 @@ var entraFragment = enableEntraValidation ? loadTextContent('../../infra/apim/fr
 var userLimitFragment = isConsumption ? '' : loadTextContent('../../infra/apim/fragments/per-user-rate-limit.xml')
 var apiPolicyTemplate = loadTextContent('../../infra/apim/api-policy.xml')
 var apiPolicyWithEntra = replace(apiPolicyTemplate, '<!--PSS:ENTRA_VALIDATION-->', entraFragment)
-var apiPolicy = replace(apiPolicyWithEntra, '<!--PSS:USER_RATE_LIMIT-->', userLimitFragment)
+var apiPolicyWithLimit = replace(apiPolicyWithEntra, '<!--PSS:USER_RATE_LIMIT-->', userLimitFragment)
+var gatewayIdentityFragment = loadTextContent('../../infra/apim/fragments/gateway-identity.xml')
+var apiPolicy = replace(apiPolicyWithLimit, '<!--PSS:GATEWAY_IDENTITY-->', gatewayIdentityFragment)
 var productPolicyConsumption = loadTextContent('../../infra/apim/product-policy.consumption.xml')
 var productPolicyDedicated = loadTextContent('../../infra/apim/product-policy.xml')
 var productPolicy = isConsumption ? productPolicyConsumption : productPolicyDedicated
@@ -194,6 +201,20 @@ resource functionKey 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = 
     keyVault: {
       // Versionless URI: APIM picks up a rotated key on its periodic refresh.
       secretIdentifier: '${vault.properties.vaultUri}secrets/${functionKeySecret.name}'
+      identityClientId: identityClientId
+    }
+  }
+}
+
+// The shared secret behind x-pss-gateway-secret: a Key Vault reference, never a literal.
+resource gatewaySecret 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = {
+  parent: service
+  name: gatewaySecretNamedValue
+  properties: {
+    displayName: gatewaySecretNamedValue
+    secret: true
+    keyVault: {
+      secretIdentifier: '${vault.properties.vaultUri}secrets/${gatewaySecretName}'
       identityClientId: identityClientId
     }
   }
@@ -296,6 +317,7 @@ resource apiPolicyResource 'Microsoft.ApiManagement/service/apis/policies@2024-0
   }
   dependsOn: [
     backend
+    gatewaySecret
     limits
     entraTenant
     entraAudienceValue

@@ -53,6 +53,9 @@ param graphQueueName string
 @description('Key Vault secret holding the HMAC key (PSS_PRIVACY__HMAC_KEY_SECRET_NAME).')
 param hmacKeySecretName string
 
+@description('Key Vault secret APIM sends as x-pss-gateway-secret (PSS_TENANCY__GATEWAY_SECRET_NAME); the app trusts x-pss-tenant only with it.')
+param gatewaySecretName string
+
 @description('Firewall strictness (PSS_SEVERITY_LEVEL). Empty: not set, so the preset (or the code default) decides.')
 @allowed([
   ''
@@ -188,6 +191,7 @@ var serviceSettings = {
   PSS_STORE__COSMOS_DATABASE: cosmosDatabaseName
   PSS_SECRETS__KEY_VAULT_URL: keyVaultUri
   PSS_PRIVACY__HMAC_KEY_SECRET_NAME: hmacKeySecretName
+  PSS_TENANCY__GATEWAY_SECRET_NAME: gatewaySecretName
   PSS_REPUTATION_DECAY_SCHEDULE: decaySchedule
   PSS_GRAPH_QUEUE_NAME: graphQueueName
   PSS_LIMITS__RATE_LIMIT_PER_MINUTE: string(appRateLimitPerMinute)

@@ -1,5 +1,5 @@
-// Key Vault for the service's secrets: the prompt HMAC key and the function key that
-// API Management presents to the backend. RBAC only (no access policies), soft delete with
+// Key Vault for the service's secrets: the prompt HMAC key, the function key that
+// API Management presents to the backend and the gateway secret APIM sends with x-pss-tenant. RBAC only (no access policies), soft delete with
 // purge protection so a deleted secret can always be recovered.
 
 @description('Azure region.')
@@ -25,7 +25,12 @@ param hmacKeySecretName string = 'prompt-hmac-key'
 @secure()
 param hmacKey string = ''
 
+@description('Name of the secret APIM sends as x-pss-gateway-secret and the app checks (PSS_TENANCY__GATEWAY_SECRET_NAME).')
+param gatewaySecretName string = 'apim-gateway-secret'
 
+@description('Value of the gateway secret. Empty keeps the existing secret: deploy.sh generates a value only on the first deployment.')
+@secure()
+param gatewaySecret string = ''
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   //checkov:skip=CKV_AZURE_109: The firewall stays open (defaultAction Allow) because the Flex Consumption app and API Management reach the vault without VNet integration; access is Entra ID + RBAC only, with no access policies.
@@ -68,8 +73,22 @@ resource hmacSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(
   }
 }
 
+resource gatewaySecretResource 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(gatewaySecret)) {
+  //checkov:skip=CKV_AZURE_114: False positive: contentType is set below; checkov does not read the properties of a conditional (if) resource.
+  //checkov:skip=CKV_AZURE_41: No expiry: APIM and the app must agree on the value at all times; an expired secret would turn every gateway call into a 401. Rotate by writing a new version (APIM refreshes its named value, the app re-reads it).
+  parent: vault
+  name: gatewaySecretName
+  properties: {
+    value: gatewaySecret
+    contentType: 'text/plain; purpose=apim-gateway-shared-secret'
+    attributes: {
+      enabled: true
+    }
+  }
+}
 
 output id string = vault.id
 output name string = vault.name
 output uri string = vault.properties.vaultUri
 output hmacKeySecretName string = hmacKeySecretName
+output gatewaySecretName string = gatewaySecretName

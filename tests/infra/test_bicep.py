@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from pycep import BicepParser
 
-from shared.config import SemanticSettings, known_env_names
+from shared.config import SemanticSettings, TenancySettings, known_env_names
 from shared.stores.base import PARTITION_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,7 @@ SETTINGS_REQUIRED_IN_AZURE: tuple[str, ...] = (
     "PSS_STORE__COSMOS_DATABASE",  # must name the database Bicep creates
     "PSS_SECRETS__KEY_VAULT_URL",  # without it secrets fall back to environment variables
     "PSS_PRIVACY__HMAC_KEY_SECRET_NAME",  # must name the secret Bicep/deploy.sh creates
+    "PSS_TENANCY__GATEWAY_SECRET_NAME",  # must name the secret APIM's pss-gateway-secret reads
     "PSS_REPUTATION_DECAY_SCHEDULE",  # the timer schedule is "%PSS_REPUTATION_DECAY_SCHEDULE%"
     "PSS_GRAPH_QUEUE_NAME",  # must name the queue storage.bicep creates
     "PSS_SEMANTIC__EMBEDDING_DIMENSIONS",  # must equal the Cosmos vector policy of `attacks`
@@ -293,7 +294,7 @@ def test_parameter_files_match_main(path: Path) -> None:
     unknown = set(values) - set(declared)
     assert not unknown, f"{path.name} sets unknown parameters {sorted(unknown)}"
     # deploy.sh passes the publisher e-mail and (first deployment only) the HMAC key.
-    passed_by_script = {"apimPublisherEmail", "hmacKey"}
+    passed_by_script = {"apimPublisherEmail", "hmacKey", "gatewaySecret"}
     required = {p for p, spec in declared.items() if "default" not in spec} - passed_by_script
     assert required <= set(values), f"{path.name} misses {sorted(required - set(values))}"
     for name, entry in values.items():
@@ -306,6 +307,7 @@ def test_parameter_files_match_main(path: Path) -> None:
         if high is not None:
             assert entry["value"] <= high, f"{path.name}: {name} above {high}"
     assert "hmacKey" not in values, "the HMAC key must never be committed to a parameters file"
+    assert "gatewaySecret" not in values, "the gateway secret must never be committed to a parameters file"
     for setting, param in POLICY_SETTINGS.items():
         assert values.get(param, {}).get("value") not in (None, "", 0), f"{path.name} leaves {setting} unset"
 
@@ -740,6 +742,7 @@ def test_apim_backend_uses_function_key_from_key_vault_named_value() -> None:
         for r in resources(doc, "Microsoft.ApiManagement/service/namedValues").values()
         if isinstance(body(r)["properties"], dict) and "keyVault" in body(r)["properties"]
     ]
+    named = [n for n in named if n["name"] == "functionKeyNamedValue"]
     assert len(named) == 1
     nv = named[0]["properties"]
     assert nv["secret"] is True
@@ -780,13 +783,14 @@ def _policy_sources() -> dict[str, str]:
         "product_consumption": load("productPolicyConsumption"),
         "entra": loaded_text(path, function(entra["true_value"], "load_text_content")["file_path"]),
         "user_limit": loaded_text(path, function(user["false_value"], "load_text_content")["file_path"]),
+        "gateway_identity": load("gatewayIdentityFragment"),
     }
 
 
 def _placeholders() -> tuple[str, str]:
     doc = module("apim")
     entra = function(variable(doc, "apiPolicyWithEntra"), "replace")
-    user = function(variable(doc, "apiPolicy"), "replace")
+    user = function(variable(doc, "apiPolicyWithLimit"), "replace")
     assert entra is not None and user is not None
     entra_args = [v for v in entra.values() if isinstance(v, str) and v.startswith("<!--")]
     user_args = [v for v in user.values() if isinstance(v, str) and v.startswith("<!--")]
@@ -834,6 +838,7 @@ def test_apim_named_values_used_by_policies_are_defined() -> None:
     doc = module("apim")
     defined = {item["name"] for item in variable(doc, "limitValues")}
     defined.add(variable(doc, "functionKeyNamedValue"))
+    defined.add(variable(doc, "gatewaySecretNamedValue"))
     for res in resources(doc, "Microsoft.ApiManagement/service/namedValues").values():
         name = body(res)["name"]
         if isinstance(name, str) and name.startswith("pss-"):  # literal names (others come from vars)
@@ -928,3 +933,143 @@ def test_openai_is_an_optional_reference() -> None:
     assert all(r.get("existing") for r in accounts if r["type"].startswith("Microsoft.CognitiveServices/")), (
         "the template references the account and deployments; it does not create them"
     )
+
+
+# -------------------------------------------------------------- gateway identity (APIM -> app)
+
+
+def bicep_eval(doc: dict[str, Any], doc_path: Path, node: Any, env: dict[str, bool]) -> Any:
+    """Evaluate the small part of Bicep the policy variables use, as ``bicep build`` would.
+
+    Strings that name a variable are that variable (pycep drops the quotes of literals);
+    ``env`` gives the parameters the ternaries test; replace() and loadTextContent() run.
+    """
+    if isinstance(node, str):
+        if node in env:
+            return env[node]
+        if node in (doc.get("variables") or {}):
+            return bicep_eval(doc, doc_path, variable(doc, node), env)
+        return node
+    if isinstance(node, dict) and "operator" in node and node["operator"]["type"] == "conditional":
+        ops = node["operator"]["operands"]
+        condition = bicep_eval(doc, doc_path, ops["condition"], env)
+        assert isinstance(condition, bool), f"unknown condition {ops['condition']!r}"
+        return bicep_eval(doc, doc_path, ops["true_value" if condition else "false_value"], env)
+    if (args := function(node, "load_text_content")) is not None:
+        return loaded_text(doc_path, args["file_path"])
+    if (args := function(node, "replace")) is not None:
+        original = bicep_eval(doc, doc_path, args["original_string"], env)
+        old = bicep_eval(doc, doc_path, args["old_string"], env)
+        new = bicep_eval(doc, doc_path, args["new_string"], env)
+        assert original.count(old) == 1, f"placeholder {old!r} must occur exactly once"
+        return original.replace(old, new)
+    raise AssertionError(f"cannot evaluate {node!r}")
+
+
+def deployed_api_policy(entra: bool, consumption: bool) -> str:
+    doc = module("apim")
+    policy = single(doc, "Microsoft.ApiManagement/service/apis/policies")["properties"]["value"]
+    env = {"enableEntraValidation": entra, "isConsumption": consumption}
+    return bicep_eval(doc, MODULES / "apim.bicep", policy, env)
+
+
+@pytest.mark.parametrize("entra", [False, True], ids=["no-entra", "entra"])
+@pytest.mark.parametrize("consumption", [False, True], ids=["dedicated", "consumption"])
+def test_deployed_api_policy_fills_every_placeholder_and_sends_the_gateway_identity(
+    entra: bool, consumption: bool
+) -> None:
+    text = deployed_api_policy(entra, consumption)
+    assert "<!--PSS:" not in text, "a placeholder of api-policy.xml is left unfilled"
+    inbound = ET.fromstring(text).find("inbound")
+    assert inbound is not None
+    tags = [child.tag for child in inbound]
+    headers = {
+        (child.get("name") or "").lower(): (i, child) for i, child in enumerate(inbound) if child.tag == "set-header"
+    }
+    assert {"x-pss-gateway-secret", "x-pss-tenant"} <= set(headers)
+    backend_at = tags.index("set-backend-service")
+    for name in ("x-pss-gateway-secret", "x-pss-tenant"):
+        at, header = headers[name]
+        assert at < backend_at, f"{name} must be set before the request is forwarded"
+        # "override" replaces whatever a client sent under the same name.
+        assert header.get("exists-action") == "override"
+        if entra:  # the tenant prefers the validated token's app id, so the token comes first
+            assert at > tags.index("validate-azure-ad-token")
+    secret_value = headers["x-pss-gateway-secret"][1].find("value")
+    assert secret_value is not None and secret_value.text == "{{pss-gateway-secret}}"
+    tenant_value = headers["x-pss-tenant"][1].find("value")
+    assert tenant_value is not None and "context.Subscription" in (tenant_value.text or "")
+    assert "pssJwt" in (tenant_value.text or "")
+
+
+def test_gateway_fragment_holds_bare_policy_elements() -> None:
+    """A <fragment> root is for the policy-fragment resource; inlined, APIM would refuse it."""
+    text = _policy_sources()["gateway_identity"]
+    assert "<fragment" not in text.replace("<fragment> wrapper", "")
+    root = ET.fromstring(f"<inbound>{text}</inbound>")
+    assert [child.tag for child in root] == ["set-header", "set-header"]
+
+
+def test_gateway_secret_named_value_is_key_vault_backed() -> None:
+    doc = module("apim")
+    assert variable(doc, "gatewaySecretNamedValue") == "pss-gateway-secret"
+    (named,) = (
+        body(r)
+        for r in resources(doc, "Microsoft.ApiManagement/service/namedValues").values()
+        if body(r)["name"] == "gatewaySecretNamedValue"
+    )
+    props = named["properties"]
+    assert props["secret"] is True
+    assert "value" not in props, "the secret comes from Key Vault, never from the template"
+    assert props["keyVault"]["identityClientId"] == "identityClientId"
+    # Versionless URI of the secret the app reads: a rotation reaches both sides.
+    assert props["keyVault"]["secretIdentifier"] == "${vault.properties.vaultUri}secrets/${gatewaySecretName}"
+    (policy_res,) = resources(doc, "Microsoft.ApiManagement/service/apis/policies").values()
+    assert "gatewaySecret" in body(policy_res)["dependsOn"], "the policy uses the named value"
+    # APIM reads it with its own identity, which holds Key Vault Secrets User on the vault.
+    rbac = module("rbac")
+    apim_roles = [
+        body(r)
+        for r in resources(rbac, "Microsoft.Authorization/roleAssignments").values()
+        if body(r)["properties"]["principalId"] == "apimPrincipalId"
+    ]
+    assert any(
+        r["scope"] == "vault" and variable(rbac, _role(r["properties"])) == ROLE_KV_SECRETS_USER for r in apim_roles
+    )
+
+
+def test_app_and_apim_name_the_same_gateway_secret() -> None:
+    """APIM's named value, the app setting and the secret deploy.sh creates are one secret."""
+    main = main_doc()
+    from_vault = ["keyVault", "outputs", "gatewaySecretName"]
+    assert accessor(body(main["modules"]["apim"])["params"]["gatewaySecretName"]) == from_vault
+    assert accessor(body(main["modules"]["functionApp"])["params"]["gatewaySecretName"]) == from_vault
+    keyvault = module("keyvault")
+    assert keyvault["outputs"]["gatewaySecretName"]["value"] == "gatewaySecretName"
+    assert body(main["modules"]["keyVault"])["params"]["gatewaySecretName"] == "gatewaySecretName"
+    assert app_settings()["PSS_TENANCY__GATEWAY_SECRET_NAME"] == ("gatewaySecretName", False)
+    default = TenancySettings().gateway_secret_name
+    for doc in (main, keyvault, module("apim")):
+        assert param_default(doc, "gatewaySecretName") == default
+    assert f'GATEWAY_SECRET_NAME:-{default}}}"' in (ROOT / "infra" / "deploy.sh").read_text(encoding="utf-8")
+
+
+def test_gateway_secret_is_created_only_when_a_value_is_given_and_never_literal() -> None:
+    doc = module("keyvault")
+    (secret,) = (
+        s
+        for s in resources(doc, "Microsoft.KeyVault/vaults/secrets").values()
+        if body(s)["name"] == "gatewaySecretName"
+    )
+    condition = secret["config"]["condition"]
+    assert function(condition["operator"]["operands"]["bool_value"], "empty") == {"item_to_test": "gatewaySecret"}
+    assert body(secret)["properties"]["value"] == "gatewaySecret"
+    for d in (doc, main_doc()):
+        assert decorator(d, "gatewaySecret", "secure")
+        assert param_default(d, "gatewaySecret") == ""
+    assert body(main_doc()["modules"]["keyVault"])["params"]["gatewaySecret"] == "gatewaySecret"
+    # No literal anywhere: the only mentions of the header value are named-value references.
+    for path in [*bicep_files(), *(ROOT / "infra" / "apim").rglob("*.xml")]:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r'x-pss-gateway-secret"[^>]*>\s*<value>([^<]*)</value>', text):
+            assert match.group(1) == "{{pss-gateway-secret}}", f"{path.name} sets the gateway secret literally"

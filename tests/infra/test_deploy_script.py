@@ -81,9 +81,33 @@ def test_dry_run_deploys_at_subscription_scope_and_publishes_to_flex(app_root: P
     publish = next(c for c in commands if " functionapp deployment source config-zip " in c)
     assert "--build-remote true" in publish
     assert "--resource-group rg-pss-dev" in publish
-    # The HMAC key travels in a private parameters file, never on the command line.
-    assert "hmacKey=" not in deploy
-    assert "hmac.parameters.json" in deploy
+    # The HMAC key and the gateway secret travel in private parameters files, never on argv.
+    assert "hmacKey=" not in deploy and "gatewaySecret=" not in deploy
+    assert "/hmacKey.parameters.json" in deploy
+    assert "/gatewaySecret.parameters.json" in deploy
+
+
+def test_first_run_generates_the_hmac_key_and_the_gateway_secret_for_both_stages(app_root: Path) -> None:
+    """A dry run behaves like a first deployment: both secrets are generated once, before stage 1."""
+    proc = run("dev", "--dry-run", app_root=app_root)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    stage1 = lines.index(next(line for line in lines if line.startswith("== Stage 1/3")))
+    generated = [i for i, line in enumerate(lines) if line.startswith("Generating secret ")]
+    assert [lines[i].split("'")[1] for i in generated] == ["prompt-hmac-key", "apim-gateway-secret"]
+    assert all(i < stage1 for i in generated)
+    deploys = [line for line in lines if line.startswith("DRY-RUN: az deployment sub create ")]
+    assert len(deploys) == 2
+    # The same files in both stages: the APIM stage rewrites the same values, it never rotates them.
+    generated_files = []
+    for deploy in deploys:
+        files = {part for part in deploy.split() if part.startswith("@") and part.endswith(".parameters.json")}
+        secrets = {
+            f for f in files if f.rsplit("/", 1)[1] in {"hmacKey.parameters.json", "gatewaySecret.parameters.json"}
+        }
+        assert len(secrets) == 2, deploy
+        generated_files.append(secrets)
+    assert generated_files[0] == generated_files[1]
 
 
 def test_package_holds_only_the_app(app_root: Path) -> None:
