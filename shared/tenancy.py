@@ -127,6 +127,10 @@ def resolve_caller(identity: Identity | None, settings: Settings) -> Caller:
             raise _unauthorized("the gateway did not name a valid tenant")
         return Caller(tenant, "operator" if identity.admin_route else "client", "gateway")
     if identity.function_key:
+        if "," in identity.function_key:
+            # The host authenticates only the first of repeated keys and passes them all on,
+            # joined with commas: hashing the joined text would mint a new tenant per junk value.
+            raise _unauthorized("send the function key once")
         operator = identity.admin_route
         if not operator:
             op_key = _secret_or_none(cfg.operator_key_secret_name)

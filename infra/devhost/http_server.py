@@ -397,7 +397,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             parts.append(chunk)
 
     def _presented_key(self, params: dict[str, str]) -> str | None:
-        return self.headers.get(KEY_HEADER) or params.get(KEY_QUERY)
+        """The key the host checks: the first ``x-functions-key`` header, else the first
+        ``code`` value (the host takes ``values.First()``; repeats still reach the app)."""
+        code = params.get(KEY_QUERY)
+        return self.headers.get(KEY_HEADER) or (code.split(",")[0] if code else None)
 
     # -- requests
     def _dispatch(self) -> None:
@@ -448,7 +451,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             key = name.lower()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+            headers[key] = f"{headers[key]},{value}" if key in headers else value  # as the host joins them
         request = func.HttpRequest(
             method=method,
             url=f"http://{host_header}{raw_path}{'?' + query if query else ''}",

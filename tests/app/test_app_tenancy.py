@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from shared.errors import ServiceError
 from shared.secrets import set_secret_provider
 from shared.service import Reply, Service, guarded
 from shared.tenancy import Caller, Identity, resolve_caller, tenant_of, unscope
@@ -40,6 +41,12 @@ def test_direct_keys_name_stable_distinct_tenants(service: Service) -> None:
     assert a1 == a2 and a1.tenant != b.tenant and a1.role == "client" and a1.via == "key"
     assert "function-key" not in a1.tenant  # a keyed fingerprint, never the key
     assert resolve_caller(None, service.settings).is_operator  # in-process callers (CLI, tests)
+
+
+def test_repeated_keys_joined_by_the_host_are_refused(service: Service) -> None:
+    with pytest.raises(ServiceError) as err:
+        resolve_caller(Identity(function_key="function-key-of-tenant-a,junk"), service.settings)
+    assert err.value.status == 401
 
 
 def test_configured_names_for_key_fingerprints(make_service: Callable[..., Service]) -> None:

@@ -227,6 +227,18 @@ def test_gateway_headers_are_trusted_only_with_the_secret(host: Any) -> None:
         assert via == {"tenant": "acme", "role": "client", "via": "gateway"}
 
 
+def test_a_repeated_function_key_cannot_mint_new_tenants(host: Any) -> None:
+    """The host authenticates the first of repeated keys and hands the app all of them,
+    comma-joined: a junk second value must not become a fresh tenant (a fresh quota)."""
+    with httpx.Client(base_url=host.base_url, timeout=30) as c:
+        for junk in ("anything-1", "anything-2"):
+            r = c.get("/api/caller", headers=[("x-functions-key", host.function_key), ("x-functions-key", junk)])
+            assert r.status_code == 401 and "once" in r.json()["error"]["message"]
+            r = c.get("/api/caller", params=[("code", host.function_key), ("code", junk)])
+            assert r.status_code == 401 and "once" in r.json()["error"]["message"]
+        assert c.get("/api/caller", params={"code": host.function_key}).status_code == 200
+
+
 def test_a_greeting_the_classifier_over_rates_does_not_spread_to_its_neighbours(host: Any) -> None:
     """ "hello" alone scores high with the shipped classifier; the same text from two tenants
     must not make it a live known attack that then blocks "hello there" and friends."""
