@@ -77,33 +77,40 @@ class SegmentConfig:
         return {"min_features": self.min_features, "offset": self.offset}
 
 
-#: Scripts written without spaces between words: a run of these counts as
-#: ``len / chars_per_unit`` words (Han, kana; Thai, Lao, Khmer, Myanmar).
-_UNSPACED_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF),
-                    (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF))  # fmt: skip
+#: Scripts written without spaces between words: each character of these counts as
+#: ``1 / chars_per_unit`` words (Thai, Lao, Myanmar, Khmer, kana, Han).
+_UNSPACED_RANGES = np.array(
+    [(0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+     (0xF900, 0xFAFF), (0x20000, 0x2FFFF)], dtype=np.uint32,
+)  # fmt: skip
 
 
-def _unspaced(ch: str) -> bool:
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in _UNSPACED_RANGES)
+def _unspaced_mask(token: str) -> np.ndarray:
+    cp = np.frombuffer(token.encode("utf-32-le"), dtype=np.uint32)
+    lo, hi = _UNSPACED_RANGES[:, 0:1], _UNSPACED_RANGES[:, 1:2]
+    return ((cp >= lo) & (cp <= hi)).any(axis=0)
 
 
-def word_units(text: str, chars_per_unit: float = 2.0) -> float:
+def word_units(text: str, chars_per_unit: float = 2.0, limit: float | None = None) -> float:
     """About how many words ``text`` holds, in any script (emoji and punctuation count 0).
 
     A whitespace-separated token with a letter or digit is one word; characters of
     scripts written without spaces count ``1 / chars_per_unit`` word each (a Chinese
-    word is about two characters long).
+    word is about two characters long). Counting stops once ``limit`` is reached.
     """
     units = 0.0
     for token in text.split():
-        unspaced = sum(1 for ch in token if _unspaced(ch))
+        mask = None if token.isascii() else _unspaced_mask(token)
+        unspaced = 0 if mask is None else int(mask.sum())
         if unspaced:
             units += max(1.0, unspaced / chars_per_unit)
-            if any(ch.isalnum() and not _unspaced(ch) for ch in token):
+            others = np.flatnonzero(~mask)
+            if others.size and any(token[i].isalnum() for i in others[:64].tolist()):
                 units += 1.0
         elif any(ch.isalnum() for ch in token):
             units += 1.0
+        if limit is not None and units >= limit:
+            break
     return units
 
 
@@ -333,7 +340,8 @@ class Classifier:
 
     def ceiling(self, text: str) -> float:
         """Highest score ``text`` may get from the classifier alone (see :class:`EvidenceConfig`)."""
-        return self.evidence.ceiling(word_units(text), self.thresholds["paranoid"])
+        units = word_units(text, limit=self.evidence.full_units)
+        return self.evidence.ceiling(units, self.thresholds["paranoid"])
 
     def threshold(self, level: str) -> float:
         """Score at or above which a text counts as an attack at severity ``level``."""
