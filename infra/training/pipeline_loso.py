@@ -226,7 +226,7 @@ def _print(s: dict[str, Any], log: Callable[[str], None]) -> None:
     log(f"  overall: recall {_p(o['recall'])}  FPR {_p(o['fpr'])}  hard-benign FPR {_p(o['hard_fpr'])}")
     log(f"  keyword baseline: recall {_p(b['recall'])}  FPR {_p(b['fpr'])}  hard-benign FPR {_p(b['hard_fpr'])}")
     log(
-        f"  mean attack recall over held-out {s['grouping']} groups: {_p(s['mean_source_attack_recall'])} "
+        f"  mean attack recall over sources (each held out by {s['grouping']}): {_p(s['mean_source_attack_recall'])} "
         f"(baseline {_p(s['baseline_mean_source_attack_recall'])}); targets: >= 92%, FPR <= 1%, hard FPR <= 2%"
     )
 
