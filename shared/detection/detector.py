@@ -96,9 +96,10 @@ class Detector:
         """Findings inside one decoded layer.
 
         ``asked``: the user openly asked for a decoding ("decode this base64"). Text the
-        user shows and names is not concealed: when the classifier finds the decoded
-        text ordinary (below its paranoid operating point), readable content is only a
-        low-severity note. Rules firing inside it still count in full.
+        user shows and names is not concealed: a decoded *statement* that the classifier
+        finds ordinary (below its paranoid operating point) is only a low-severity note.
+        A decoded request or question stays a hidden instruction (encoded harmful asks
+        read as ordinary to an n-gram model), and rules firing inside count in full.
         """
         assert layer.normalized is not None
         inner = self._rule_findings(layer.normalized, f"decoded:{layer.encoding}", layer.span)
@@ -127,7 +128,7 @@ class Detector:
             if len(words) >= 3 and english_score(layer.normalized.text) >= 0.15:
                 shaped = _INSTRUCTION_SHAPE.search(layer.normalized.text.strip()) is not None
                 severity = Severity.HIGH if shaped else Severity.MEDIUM
-                if asked and self.classifier is not None:
+                if asked and not shaped and self.classifier is not None:
                     inner_score = self.classifier.score(layer.normalized.text)
                     if inner_score < self.classifier.threshold("paranoid"):
                         severity = Severity.LOW
