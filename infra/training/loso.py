@@ -150,17 +150,17 @@ def print_summary(s: dict[str, Any], title: str) -> None:
 
 def oof_scores(
     grouping: str = "source",
-    data_path: Path = DEFAULT_DATA,
+    data_path: Path | list[Path] = DEFAULT_DATA,
     params: TrainParams | None = None,
     corpus: Corpus | None = None,
 ) -> dict[str, float]:
     """``{dev id: out-of-fold classifier score in [0, 1]}`` for ``grouping`` ("source"/"family")."""
-    from infra.training import synthetic
+    from infra.training.train_classifier import training_synthetic
 
     params = params or TrainParams()
     if corpus is None:
         dev = load_dev(data_path)
-        synth = synthetic.generate(params.synthetic_seed, params.synthetic_scale)
+        synth = training_synthetic(params)
         corpus = build_corpus(dev, synth, params.features)
     report = evaluate(corpus, params, grouping, log=False)
     rows = np.flatnonzero(corpus.origin)

@@ -1,10 +1,19 @@
-"""Leave-one-source-out for the *whole* pipeline, not just the classifier.
+"""Leave-one-out for the *whole* pipeline, not just the classifier.
 
-For every source of the dev corpus a classifier is trained without that source
-(``loso.oof_scores``); each held-out item is then analysed by the real pipeline
-(rules, decoding, heuristics, known-attack similarity, agents, decision) with that
-out-of-fold classifier standing in for the shipped one. What comes out is what the
-service would have decided on a source it never trained on.
+Over dev.jsonl + extra.jsonl, for every source *family* (all ``bipia_*``, ``garak_*``,
+``patt_*``, ``agentdojo_*``, ``fuzzyai_*``, ``purplellama_*``, ``spikee*`` together;
+every other source alone) a classifier is trained without it (``loso.oof_scores``,
+or the scores cached by ``train_classifier`` for the shipped model); each held-out
+item is then analysed by the real pipeline (rules, decoding, heuristics, known-attack
+similarity, agents, decision) with that out-of-fold classifier standing in for the
+shipped one. What comes out is what the service would have decided on a family it
+never trained on. Source-wise grouping (one fit per source, 34 of them) is available
+with ``--grouping source`` but slow on two cores.
+
+The same loop gives the ablation (rules and heuristics alone, the out-of-fold linear
+model alone at its medium operating point, and the whole pipeline) and, for extra.jsonl,
+recall and FPR per writing system (the dominant script of the text: a proxy for
+language, since the records carry no language field).
 
 The out-of-fold model scores the item's normalised text; decoded layers (which the
 shipped classifier also scores) get no classifier score here, so these figures are, if
@@ -25,17 +34,43 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT.parent / "shared" / "datasets" / "dev.jsonl"
+EXTRA = ROOT.parent / "shared" / "datasets" / "extra.jsonl"
+#: Written by ``train_classifier`` next to the shipped model's training (family-wise OOF).
+OOF_CACHE = ROOT / ".bench" / "oof_family.json"
+
+
+def dominant_script(text: str) -> str:
+    """The writing system most letters of ``text`` belong to (first word of the Unicode name)."""
+    import unicodedata
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for ch in text[:2000]:
+        if ch.isalpha():
+            counts[unicodedata.name(ch, "OTHER").split()[0]] += 1
+    if not counts:
+        return "NONE"
+    top = counts.most_common(1)[0][0]
+    return "CJK" if top in ("CJK", "HIRAGANA", "KATAKANA") and "HIRAGANA" not in counts else top
 
 
 class OutOfFoldClassifier:
     """Answers ``score()`` with precomputed out-of-fold scores, keyed by normalised text."""
 
     def __init__(self, scores: dict[str, float], thresholds: dict[str, float]) -> None:
+        from shared.detection.classifier import EvidenceConfig
+
         self.scores = scores
         self.thresholds = thresholds
+        self.evidence = EvidenceConfig()
 
     def score(self, text: str) -> float:
         return self.scores.get(text, 0.0)
+
+    def ceiling(self, text: str) -> float:
+        from shared.detection.classifier import word_units
+
+        return self.evidence.ceiling(word_units(text), self.thresholds["paranoid"])
 
     def threshold(self, level: str) -> float:
         return self.thresholds[level]
@@ -68,7 +103,7 @@ def _rates(rows: list[tuple[bool, bool, bool]]) -> dict[str, float | int | None]
 
 def run_pipeline_loso(
     *,
-    grouping: str = "source",
+    grouping: str = "family",
     level: str = "medium",
     quick: bool = False,
     oof_cache: Path | None = None,
@@ -82,18 +117,26 @@ def run_pipeline_loso(
     from shared.detection.normalize import normalize
     from shared.pipeline import AnalysisRequest, Pipeline
 
-    items = [json.loads(line) for line in DEV.open(encoding="utf-8") if line.strip()]
+    files = [DEV] + ([EXTRA] if EXTRA.exists() else [])
+    items = [json.loads(line) for path in files for line in path.open(encoding="utf-8") if line.strip()]
+    extra_ids: set[str] = set()
+    if EXTRA.exists():
+        extra_ids = {json.loads(line)["id"] for line in EXTRA.open(encoding="utf-8") if line.strip()}
     if quick:
         items = items[::4]
-    if oof_cache is not None and oof_cache.exists():
-        # Rules and heuristics do not change out-of-fold scores: reuse them while tuning those.
-        oof = json.loads(oof_cache.read_text())
+    shipped = get_classifier()
+    if oof_cache is None and grouping == "family":
+        oof_cache = OOF_CACHE
+    cached = json.loads(oof_cache.read_text()) if oof_cache is not None and oof_cache.exists() else None
+    if cached is not None and cached.get("npz_sha256") in (None, shipped.metadata.get("npz_sha256")):
+        # Written with the shipped model's training run: the same folds, nothing to refit.
+        oof = cached.get("scores", cached)
     else:
         log(f"  training one classifier per held-out {grouping} (this takes a while)...")
-        oof = oof_scores(grouping=grouping)
+        oof = oof_scores(grouping=grouping, data_path=files)
         if oof_cache is not None:
-            oof_cache.write_text(json.dumps(oof))
-    shipped = get_classifier()
+            oof_cache.parent.mkdir(parents=True, exist_ok=True)
+            oof_cache.write_text(json.dumps({"npz_sha256": shipped.metadata.get("npz_sha256"), "scores": oof}))
     thresholds = {lvl: shipped.threshold(lvl) for lvl in ("low", "medium", "high", "paranoid")}
     by_text = {normalize(it["text"]).text: oof[it["id"]] for it in items if it["id"] in oof}
     settings = load_settings(severity_level=level, classifier={"enabled": False}, limits={"max_input_chars": 200_000})
@@ -104,6 +147,10 @@ def run_pipeline_loso(
 
     pipeline.detector.classifier = OutOfFoldClassifier(by_text, thresholds)  # type: ignore[assignment]
     pipeline.orchestrator.decision = DecisionAgent(Calibration.from_thresholds(thresholds))
+    rules_only = Pipeline.build(settings)
+    linear_cut = thresholds[level]
+    ablation: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    per_script: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     baseline = _keyword_baseline(items)
     per_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     per_category: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
@@ -116,6 +163,12 @@ def run_pipeline_loso(
             wrong.append({"id": it["id"], "source": it["source"], "label": it["label"], "risk": round(result.risk, 4)})
         hard = bool(it.get("hard_benign"))
         per_source[it["source"]].append((y, result.attack, hard))
+        ablation["pipeline"].append((y, result.attack, hard))
+        plain = rules_only.analyze(AnalysisRequest("loso", it["text"]), record=False)
+        ablation["rules_only"].append((y, plain.attack, hard))
+        ablation["linear_only"].append((y, oof.get(it["id"], 0.0) >= linear_cut, hard))
+        if it["id"] in extra_ids:
+            per_script[dominant_script(it["text"])].append((y, result.attack, hard))
         per_category[it["category"]].append((y, result.attack, hard))
         base_source[it["source"]].append((y, baseline[it["id"]], hard))
     if misses is not None:  # ids and scores only: the texts stay in ../shared
@@ -137,6 +190,12 @@ def run_pipeline_loso(
         "per_source": sources,
         "baseline_per_source": base,
         "per_category": categories,
+        "ablation": {name: _rates(rows) for name, rows in ablation.items()},
+        "per_script_extra": {name: _rates(rows) for name, rows in sorted(per_script.items())},
+        "held_out": "source families: bipia_*, garak_*, patt_*, agentdojo_*, fuzzyai_*, purplellama_*, spikee*; "
+        "every other source alone"
+        if grouping == "family"
+        else "each source alone",
     }
     _print(summary, log)
     return summary
@@ -158,18 +217,23 @@ def _print(s: dict[str, Any], log: Callable[[str], None]) -> None:
     for name in sorted(s["per_category"]):
         r = s["per_category"][name]
         log(f"  {name:28s} {r['n']:5d} {_p(r['recall'])} {_p(r['fpr'])} {_p(r['hard_fpr'])}")
+    log(f"  {'extra.jsonl by script':28s} {'n':>5s} {'recall':>8s} {'FPR':>8s}")
+    for name, r in s["per_script_extra"].items():
+        log(f"  {name:28s} {r['n']:5d} {_p(r['recall'])} {_p(r['fpr'])}")
+    for name, r in s["ablation"].items():
+        log(f"  ablation {name:19s} recall {_p(r['recall'])}  FPR {_p(r['fpr'])}  hard-benign FPR {_p(r['hard_fpr'])}")
     o, b = s["overall"], s["baseline_overall"]
     log(f"  overall: recall {_p(o['recall'])}  FPR {_p(o['fpr'])}  hard-benign FPR {_p(o['hard_fpr'])}")
     log(f"  keyword baseline: recall {_p(b['recall'])}  FPR {_p(b['fpr'])}  hard-benign FPR {_p(b['hard_fpr'])}")
     log(
-        f"  mean attack recall over held-out {s['grouping']}s: {_p(s['mean_source_attack_recall'])} "
-        f"(baseline {_p(s['baseline_mean_source_attack_recall'])}); targets: >= 85%, FPR <= 2%, hard FPR <= 5%"
+        f"  mean attack recall over sources (each held out by {s['grouping']}): {_p(s['mean_source_attack_recall'])} "
+        f"(baseline {_p(s['baseline_mean_source_attack_recall'])}); targets: >= 92%, FPR <= 1%, hard FPR <= 2%"
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--grouping", choices=["source", "family"], default="source")
+    ap.add_argument("--grouping", choices=["source", "family"], default="family")
     ap.add_argument("--level", choices=["low", "medium", "high", "paranoid"], default="medium")
     ap.add_argument("--quick", action="store_true", help="every fourth item only")
     ap.add_argument("--json-out", type=Path)

@@ -40,12 +40,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # allow `python infra/training/train_classifier.py`
     sys.path.insert(0, str(REPO_ROOT))
 
-from infra.training import synthetic  # noqa: E402
+from infra.training import everyday, synthetic  # noqa: E402
 from shared.detection.classifier import (  # noqa: E402
     ARTIFACT_FORMAT,
     LEVELS,
     META_NAME,
     NPZ_NAME,
+    EvidenceConfig,
     SegmentConfig,
     segment_margin,
 )
@@ -60,7 +61,11 @@ from shared.detection.features import (  # noqa: E402
 from shared.detection.normalize import normalize  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "datasets" / "dev.jsonl"
+#: The second corpus (issue 9): more sources, languages and agent tool outputs.
+DEFAULT_EXTRA = REPO_ROOT.parent / "shared" / "datasets" / "extra.jsonl"
 DEFAULT_OUT = REPO_ROOT / "shared" / "detection" / "model"
+#: Family-wise out-of-fold scores of the last training run (read by pipeline_loso.py).
+DEFAULT_OOF = REPO_ROOT / ".bench" / "oof_family.json"
 SEED = 1729
 
 #: Raw payload categories: the rules engine owns them, and as segment-model positives
@@ -68,13 +73,13 @@ SEED = 1729
 PAYLOAD_CATEGORIES = frozenset({"sql_injection", "xss", "code_injection"})
 
 #: Sources that are one family: held out together in the grouped evaluation.
-FAMILY_PREFIXES = ("bipia_", "garak_", "patt_")
+FAMILY_PREFIXES = ("bipia_", "garak_", "patt_", "agentdojo_", "fuzzyai_", "purplellama_", "spikee")
 
 
 def family_of(source: str) -> str:
     for prefix in FAMILY_PREFIXES:
         if source.startswith(prefix):
-            return prefix.rstrip("_") + "_*"
+            return prefix.rstrip("_") + "*"
     return source
 
 
@@ -94,6 +99,10 @@ class TrainParams:
     seed: int = SEED
     synthetic_seed: int = synthetic.DEFAULT_SEED
     synthetic_scale: float = 1.0
+    use_synthetic: bool = True  # the hand-written generator of synthetic.py (ablation: off)
+    everyday_count: int = 1500  # draws from everyday.py (hard-benign short traffic); 0 = off
+    everyday_seed: int = 4242
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +112,8 @@ class TrainParams:
             "source_power": self.source_power, "synthetic_share": self.synthetic_share,
             "short_attack_chars": self.short_attack_chars, "mil_rounds": self.mil_rounds, "seed": self.seed,
             "synthetic_seed": self.synthetic_seed, "synthetic_scale": self.synthetic_scale,
+            "use_synthetic": self.use_synthetic, "everyday_count": self.everyday_count,
+            "everyday_seed": self.everyday_seed, "evidence": self.evidence.to_dict(),
         }  # fmt: skip
 
 
@@ -125,12 +136,15 @@ class Corpus:
         return len(self.ids)
 
 
-def load_dev(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+def load_dev(path: Path | Sequence[Path], limit: int | None = None) -> list[dict[str, Any]]:
+    """Records of one or more corpus files, sorted by id (ids are unique across the files)."""
+    paths = [path] if isinstance(path, Path) else list(path)
     records: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                records.append(json.loads(line))
+    for one in paths:
+        with open(one, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    records.append(json.loads(line))
     records.sort(key=lambda r: r["id"])
     if limit is not None:
         # a deterministic, source-stratified subset (for fast reproducibility tests)
@@ -140,6 +154,21 @@ def load_dev(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
         keep = max(1, limit // max(1, len(by_src)))
         records = sorted((r for rs in by_src.values() for r in rs[:keep]), key=lambda r: r["id"])
     return records
+
+
+def training_synthetic(params: TrainParams) -> list[synthetic.Example]:
+    """The generated half: synthetic.py (unless ablated) plus everyday.py's hard-benign traffic."""
+    out = synthetic.generate(params.synthetic_seed, params.synthetic_scale) if params.use_synthetic else []
+    if params.everyday_count > 0:
+        seen = {e.text for e in out}
+        count = max(1, round(params.everyday_count * params.synthetic_scale))
+        out.extend(e for e in everyday.generate(params.everyday_seed, count) if e.text not in seen)
+    return out
+
+
+def data_files(dev: Path = DEFAULT_DATA, extra: Path | None = DEFAULT_EXTRA) -> list[Path]:
+    """The corpus files to train on: dev, plus extra when given and present."""
+    return [dev] + ([extra] if extra is not None and extra.exists() else [])
 
 
 def file_sha256(path: Path) -> str:
@@ -445,7 +474,7 @@ def write_artifact(out_dir: Path, model: Model, meta: dict[str, Any]) -> tuple[P
     return npz_path, meta_path
 
 
-def provenance(data_path: Path, dev: Sequence[dict[str, Any]], synth: Sequence[synthetic.Example],
+def provenance(data_paths: Sequence[Path], dev: Sequence[dict[str, Any]], synth: Sequence[synthetic.Example],
                limit: int | None) -> dict[str, Any]:  # fmt: skip
     import sklearn
 
@@ -454,13 +483,16 @@ def provenance(data_path: Path, dev: Sequence[dict[str, Any]], synth: Sequence[s
         cell = by_source.setdefault(r["source"], {"attack": 0, "benign": 0})
         cell[r["label"]] += 1
     return {
-        "dev_file": data_path.name,
-        "dev_sha256": file_sha256(data_path),
+        "dev_file": data_paths[0].name,
+        "dev_sha256": file_sha256(data_paths[0]),
+        "data_files": {path.name: file_sha256(path) for path in data_paths},
         "dev_records": len(dev),
         "dev_subset_limit": limit,
         "dev_records_by_source": dict(sorted(by_source.items())),
         "synthetic_generator": "infra/training/synthetic.py",
         "synthetic_generator_version": synthetic.GENERATOR_VERSION,
+        "everyday_generator": "infra/training/everyday.py",
+        "everyday_generator_version": everyday.GENERATOR_VERSION,
         "synthetic_records": len(synth),
         "synthetic_attack": sum(e.label == "attack" for e in synth),
         "synthetic_benign": sum(e.label == "benign" for e in synth),
@@ -474,20 +506,23 @@ def provenance(data_path: Path, dev: Sequence[dict[str, Any]], synth: Sequence[s
 
 
 def train(
-    data_path: Path = DEFAULT_DATA,
+    data_path: Path | Sequence[Path] = DEFAULT_DATA,
     out_dir: Path = DEFAULT_OUT,
     params: TrainParams | None = None,
     limit: int | None = None,
     with_loso: bool = True,
     log: bool = True,
+    source_loso: bool = False,
+    oof_out: Path | None = None,
 ) -> dict[str, Any]:
     """Train on everything, choose operating points on out-of-fold scores, write the artefact."""
     from infra.training import loso
 
     params = params or TrainParams()
+    data_paths = [data_path] if isinstance(data_path, Path) else list(data_path)
     t0 = time.perf_counter()
-    dev = load_dev(data_path, limit)
-    synth = synthetic.generate(params.synthetic_seed, params.synthetic_scale)
+    dev = load_dev(data_paths, limit)
+    synth = training_synthetic(params)
     corpus = build_corpus(dev, synth, params.features)
     if log:
         print(f"corpus: {len(dev)} dev + {len(synth)} synthetic ({time.perf_counter() - t0:.1f}s)", file=sys.stderr)
@@ -498,13 +533,14 @@ def train(
         "model_type": "hashed n-gram logistic regressions: whole-text model and document-segment model; "
         "score = sigmoid of the larger margin",
         "training": params.to_dict(),
-        "provenance": provenance(data_path, dev, synth, limit),
+        "provenance": provenance(data_paths, dev, synth, limit),
         "features": params.features.to_dict(),
         "style_scale": params.style_scale,
         "segments": params.to_dict()["segments"],
+        "evidence": params.evidence.to_dict(),
     }
     if with_loso:
-        source_report = loso.evaluate(corpus, params, grouping="source", log=log)
+        source_report = loso.evaluate(corpus, params, grouping="source", log=log) if source_loso else None
         family_report = loso.evaluate(corpus, params, grouping="family", log=log)
         oof = family_report["oof_margin"]
         dev_rows = np.flatnonzero(corpus.origin)
@@ -515,14 +551,22 @@ def train(
             "leave-out: every dev item scored by a model trained without its source family) stay within "
             "the level's targets"
         )
-        meta["loso"] = {
-            "per_source": loso.summary(corpus, source_report, meta["thresholds"]["medium"]["score"]),
-            "per_family": loso.summary(corpus, family_report, meta["thresholds"]["medium"]["score"]),
-        }
+        medium = meta["thresholds"]["medium"]["score"]
+        meta["loso"] = {"per_family": loso.summary(corpus, family_report, medium)}
+        if source_report is not None:
+            meta["loso"]["per_source"] = loso.summary(corpus, source_report, medium)
     else:
         meta["thresholds"] = {lvl: {"score": s} for lvl, s in zip(LEVELS, (0.9, 0.7, 0.5, 0.3), strict=True)}
         meta["thresholds_method"] = "placeholder (trained with --no-loso; do not ship)"
-    write_artifact(out_dir, model, meta)
+    npz_path, _ = write_artifact(out_dir, model, meta)
+    if with_loso and oof_out is not None:
+        rows = np.flatnonzero(corpus.origin)
+        scores = sigmoid(family_report["oof_margin"][rows])
+        oof_out.parent.mkdir(parents=True, exist_ok=True)
+        oof_out.write_text(json.dumps({
+            "npz_sha256": hashlib.sha256(npz_path.read_bytes()).hexdigest(), "grouping": "family",
+            "scores": {corpus.ids[i]: round(float(v), 6) for i, v in zip(rows, scores, strict=True)},
+        }))  # fmt: skip
     if log:
         print(f"wrote {out_dir} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return meta
@@ -531,6 +575,12 @@ def train(
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dev.jsonl (default: %(default)s)")
+    ap.add_argument("--extra", type=Path, default=DEFAULT_EXTRA, help="extra.jsonl (default: %(default)s)")
+    ap.add_argument("--no-extra", action="store_true", help="train on dev.jsonl only")
+    ap.add_argument("--no-synthetic", action="store_true", help="leave out synthetic.py (ablation)")
+    ap.add_argument("--everyday", type=int, default=TrainParams.everyday_count, help="everyday.py draws (0 = off)")
+    ap.add_argument("--source-loso", action="store_true", help="also leave each source out (slow)")
+    ap.add_argument("--oof-out", type=Path, default=DEFAULT_OOF, help="family-wise OOF scores (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: %(default)s)")
     ap.add_argument("--limit", type=int, default=None, help="train on a stratified subset of N dev records")
     ap.add_argument("--synthetic-scale", type=float, default=1.0, help="scale the synthetic set (tests)")
@@ -539,12 +589,17 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if not args.data.exists():
         sys.exit(f"dev corpus not found: {args.data} (pass --data)")
-    params = TrainParams(synthetic_scale=args.synthetic_scale)
-    meta = train(args.data, args.out, params, limit=args.limit, with_loso=not args.no_loso, log=not args.quiet)
+    params = TrainParams(
+        synthetic_scale=args.synthetic_scale, use_synthetic=not args.no_synthetic, everyday_count=args.everyday
+    )
+    files = data_files(args.data, None if args.no_extra else args.extra)
+    meta = train(files, args.out, params, limit=args.limit, with_loso=not args.no_loso, log=not args.quiet,
+                 source_loso=args.source_loso, oof_out=args.oof_out)  # fmt: skip
     if not args.quiet and "loso" in meta:
         from infra.training.loso import print_summary
 
-        print_summary(meta["loso"]["per_source"], "leave-one-source-out")
+        if "per_source" in meta["loso"]:
+            print_summary(meta["loso"]["per_source"], "leave-one-source-out")
         print_summary(meta["loso"]["per_family"], "leave-one-family-out")
         print(json.dumps(meta["thresholds"], indent=1))
 

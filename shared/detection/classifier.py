@@ -77,6 +77,80 @@ class SegmentConfig:
         return {"min_features": self.min_features, "offset": self.offset}
 
 
+#: Scripts written without spaces between words: each character of these counts as
+#: ``1 / chars_per_unit`` words (Thai, Lao, Myanmar, Khmer, kana, Han).
+_UNSPACED_RANGES = np.array(
+    [(0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+     (0xF900, 0xFAFF), (0x20000, 0x2FFFF)], dtype=np.uint32,
+)  # fmt: skip
+
+
+def _unspaced_mask(token: str) -> np.ndarray:
+    cp = np.frombuffer(token.encode("utf-32-le"), dtype=np.uint32)
+    lo, hi = _UNSPACED_RANGES[:, 0:1], _UNSPACED_RANGES[:, 1:2]
+    return ((cp >= lo) & (cp <= hi)).any(axis=0)
+
+
+def word_units(text: str, chars_per_unit: float = 2.0, limit: float | None = None) -> float:
+    """About how many words ``text`` holds, in any script (emoji and punctuation count 0).
+
+    A whitespace-separated token with a letter or digit is one word; characters of
+    scripts written without spaces count ``1 / chars_per_unit`` word each (a Chinese
+    word is about two characters long). Counting stops once ``limit`` is reached.
+    """
+    units = 0.0
+    for token in text.split():
+        mask = None if token.isascii() else _unspaced_mask(token)
+        unspaced = 0 if mask is None else int(mask.sum())
+        if unspaced:
+            units += max(1.0, unspaced / chars_per_unit)
+            others = np.flatnonzero(~mask)
+            if others.size and any(token[i].isalnum() for i in others[:64].tolist()):
+                units += 1.0
+        elif any(ch.isalnum() for ch in token):
+            units += 1.0
+        if limit is not None and units >= limit:
+            break
+    return units
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceConfig:
+    """How much text the classifier needs before its score may decide alone.
+
+    Hashed n-gram scores of a text of a few words rest on a handful of features and
+    swing to either end ("hello" scored 0.83 with the dev-only model), so on short
+    texts the score is capped: at ``min_units`` words or fewer the ceiling sits at
+    ``short_ceiling`` times the model's paranoid threshold (below every level's
+    operating point: it cannot block alone, but still adds to other evidence), and it
+    rises linearly to 1 at ``full_units`` words. The detector lifts the cap when a
+    rule or heuristic corroborates (an attack finding on the same text).
+    """
+
+    min_units: float = 3.0
+    full_units: float = 24.0
+    short_ceiling: float = 0.9
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceConfig:
+        cfg = cls(float(data["min_units"]), float(data["full_units"]), float(data["short_ceiling"]))
+        if not (0.0 <= cfg.min_units < cfg.full_units and 0.0 < cfg.short_ceiling <= 1.0):
+            raise ValueError("evidence needs 0 <= min_units < full_units and 0 < short_ceiling <= 1")
+        return cfg
+
+    def to_dict(self) -> dict[str, float]:
+        return {"min_units": self.min_units, "full_units": self.full_units, "short_ceiling": self.short_ceiling}
+
+    def ceiling(self, units: float, paranoid_threshold: float) -> float:
+        """The highest score a text of ``units`` words may get without corroboration."""
+        low = self.short_ceiling * paranoid_threshold
+        if units <= self.min_units:
+            return low
+        if units >= self.full_units:
+            return 1.0
+        return low + (1.0 - low) * (units - self.min_units) / (self.full_units - self.min_units)
+
+
 def _sigmoid(margin: float) -> float:
     if margin >= 0:
         return 1.0 / (1.0 + math.exp(-margin))
@@ -149,6 +223,7 @@ class Classifier:
     segment_weights: np.ndarray | None = None
     segment_bias: float = 0.0
     segments: SegmentConfig | None = None
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     # -- loading ---------------------------------------------------------------
 
@@ -183,6 +258,7 @@ class Classifier:
             features = FeatureConfig.from_dict(meta["features"])
             style_scale = float(meta["style_scale"])
             segments = SegmentConfig.from_dict(meta["segments"]) if meta.get("segments") else None
+            evidence = EvidenceConfig.from_dict(meta["evidence"]) if meta.get("evidence") else EvidenceConfig()
             thresholds = {lvl: float(meta["thresholds"][lvl]["score"]) for lvl in LEVELS}
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelArtifactError(f"Classifier metadata is incomplete or invalid: {exc}") from None
@@ -194,6 +270,7 @@ class Classifier:
             arrays["weights"], arrays["bias"], features, style_scale, thresholds, meta,
             segment_weights=arrays.get("segment_weights") if segments else None,
             segment_bias=arrays.get("segment_bias", 0.0) if segments else 0.0, segments=segments,
+            evidence=evidence,
         )  # fmt: skip
 
     @classmethod
@@ -209,6 +286,7 @@ class Classifier:
         segment_weights: np.ndarray | None = None,
         segment_bias: np.ndarray | float = 0.0,
         segments: SegmentConfig | None = None,
+        evidence: EvidenceConfig | None = None,
     ) -> Classifier:
         """Build from arrays (training, tests), with the same checks as :meth:`load`."""
         weights = _checked_vector(weights, features.n_features, "weights")
@@ -230,7 +308,7 @@ class Classifier:
             raise ModelArtifactError("Classifier style scale must be a number between 0 and 10.")
         return cls(
             weights, bias_f, features, float(style_scale), dict(thresholds), dict(metadata or {}),
-            seg_w, seg_b, segments,
+            seg_w, seg_b, segments, evidence or EvidenceConfig(),
         )  # fmt: skip
 
     # -- scoring ---------------------------------------------------------------
@@ -259,6 +337,11 @@ class Classifier:
         from .normalize import normalize
 
         return self.score(normalize(text).text)
+
+    def ceiling(self, text: str) -> float:
+        """Highest score ``text`` may get from the classifier alone (see :class:`EvidenceConfig`)."""
+        units = word_units(text, limit=self.evidence.full_units)
+        return self.evidence.ceiling(units, self.thresholds["paranoid"])
 
     def threshold(self, level: str) -> float:
         """Score at or above which a text counts as an attack at severity ``level``."""

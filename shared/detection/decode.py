@@ -35,6 +35,66 @@ _ENTITY = compile_re(r"&#[0-9]{1,7};?|&#[xX][0-9A-Fa-f]{1,6};?|&[A-Za-z]{2,8};")
 _ESCAPE = compile_re(r"\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[0-7]{3}")
 _BLIND_LIMIT = 4_096  # characters tried blindly as ROT13
 _HINT_REV = compile_re(r"(?i)\brevers(e|ed)\b|\bbackwards?\b")
+#: Letters spaced out one by one ("i g n o r e"), or joined by one repeated separator.
+_SPACED = compile_re(r"(?:\b[A-Za-z][ .\-_*|/]){6,}[A-Za-z]\b")
+#: Words that spaced-out instructions are made of, beyond the common-word list: the
+#: joined letters are split back into words with these (longest words first).
+_WORD_GAP = compile_re(r"\s{2,}|\s*[/|]\s*")
+_SPACED_VOCAB = frozenset(
+    [
+        "ignore",
+        "forget",
+        "disregard",
+        "previous",
+        "prior",
+        "above",
+        "instructions",
+        "instruction",
+        "rules",
+        "rule",
+        "reveal",
+        "system",
+        "prompt",
+        "password",
+        "secret",
+        "say",
+        "print",
+        "pwned",
+        "hacked",
+        "output",
+        "repeat",
+        "tell",
+        "show",
+        "give",
+        "write",
+        "delete",
+        "drop",
+        "guidelines",
+        "everything",
+        "anything",
+        "hidden",
+        "initial",
+        "original",
+        "first",
+        "key",
+        "admin",
+        "mode",
+        "developer",
+        "unrestricted",
+        "jailbreak",
+        "bypass",
+        "override",
+        "now",
+        "instead",
+        "only",
+        "just",
+        "words",
+        "word",
+        "text",
+        "message",
+        "please",
+    ]
+)
 
 # Common English words: the yardstick for "does this decode to language?".
 _COMMON = frozenset(
@@ -354,6 +414,13 @@ def _find_layers(norm: NormalizedText, budget: _Budget, depth: int, chain: str, 
             if text:
                 add(s, e, name, text)
 
+    if depth == 1:
+        for m in _SPACED.finditer(plain):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken) or not budget.segment():
+                continue
+            add(s, e, "spaced", _unspace(norm.original, norm.original_span(s, e), m.group()))
+
     entities = list(_ENTITY.finditer(plain))
     if len(entities) >= 2:
         decoded = html.unescape(plain)
@@ -373,7 +440,10 @@ def _find_layers(norm: NormalizedText, budget: _Budget, depth: int, chain: str, 
     # Plain English prompts are not ROT13; skipping them halves the rule work on most input.
     if base_score < 0.2:
         rotated = rot13(plain[:_BLIND_LIMIT])
-        readable = english_score(rotated) >= max(0.25, base_score * 1.5 + 0.05)
+        # Two common words at least: one short word ("in", "be") is chance in any rotation.
+        readable = english_score(rotated) >= max(0.25, base_score * 1.5 + 0.05) and (
+            english_score(rotated) * len(rotated.split()) >= 2
+        )
         add(0, len(plain), "rot13", rotated, speculative=not readable)
     if base_score < 1.0:
         backwards = plain[::-1]
@@ -401,6 +471,41 @@ class _Budget:
             return False
         self.segments_left -= 1
         return True
+
+
+def _segment_words(letters: str) -> str:
+    """Split a run of letters into known words (dynamic programming, fewest pieces).
+
+    Letters that start no known word stay single; fine for the rules, which look for
+    the words an instruction is made of.
+    """
+    vocab = _COMMON | _SPACED_VOCAB
+    low = letters.lower()
+    n = len(low)
+    best: list[tuple[int, int]] = [(0, 0)] + [(n + 1, 0)] * n  # (pieces, start of last piece)
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 14), end):
+            piece = low[start:end]
+            if end - start == 1 or piece in vocab:
+                cost = best[start][0] + (1 if piece in vocab else 2)
+                if cost < best[end][0]:
+                    best[end] = (cost, start)
+    words: list[str] = []
+    end = n
+    while end > 0:
+        start = best[end][1]
+        words.append(letters[start:end])
+        end = start
+    return " ".join(reversed(words))
+
+
+def _unspace(original: str, span: tuple[int, int], run: str) -> str:
+    """The words of a spaced-out run: wide gaps in the original mark word breaks, else a dictionary split."""
+    source = original[span[0] : span[1]]
+    chunks = [c for c in _WORD_GAP.split(source) if c.strip()]
+    if len(chunks) > 1:
+        return " ".join("".join(ch for ch in chunk if ch.isalpha()) for chunk in chunks)
+    return _segment_words("".join(ch for ch in run if ch.isalpha()))
 
 
 def decode_layers(

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from ..config import Settings
     from .classifier import Classifier
 
-#: Encodings people use openly (links, markup); text hidden in them is not suspicious
-#: by itself, only what rules find inside it.
-_TRANSPARENT = frozenset({"url", "html"})
+#: Encodings people use openly (links, markup, letter-spaced headings); text hidden in
+#: them is not suspicious by itself, only what rules find inside it.
+_TRANSPARENT = frozenset({"url", "html", "spaced"})
 _INSTRUCTION_SHAPE = compile_re(
     r"(?i)^\W*(how|what|why|where|who|which|when|can|could|would|will|should|is|are|do|does|tell|give|show|list|"
     r"write|explain|describe|provide|create|generate|make|help|ignore|print|say|output|send|find|teach|detail|"
@@ -90,7 +90,17 @@ class Detector:
             )
         return out
 
-    def _layer_findings(self, layer: DecodedLayer, seen: frozenset[str] = frozenset()) -> list[Finding]:
+    def _layer_findings(
+        self, layer: DecodedLayer, seen: frozenset[str] = frozenset(), asked: bool = False
+    ) -> list[Finding]:
+        """Findings inside one decoded layer.
+
+        ``asked``: the user openly asked for a decoding ("decode this base64"). Text the
+        user shows and names is not concealed: a decoded *statement* that the classifier
+        finds ordinary (below its paranoid operating point) is only a low-severity note.
+        A decoded request or question stays a hidden instruction (encoded harmful asks
+        read as ordinary to an n-gram model), and rules firing inside count in full.
+        """
         assert layer.normalized is not None
         inner = self._rule_findings(layer.normalized, f"decoded:{layer.encoding}", layer.span)
         if layer.speculative:
@@ -117,11 +127,16 @@ class Detector:
             words = layer.normalized.text.split()
             if len(words) >= 3 and english_score(layer.normalized.text) >= 0.15:
                 shaped = _INSTRUCTION_SHAPE.search(layer.normalized.text.strip()) is not None
+                severity = Severity.HIGH if shaped else Severity.MEDIUM
+                if asked and not shaped and self.classifier is not None:
+                    inner_score = self.classifier.score(layer.normalized.text)
+                    if inner_score < self.classifier.threshold("paranoid"):
+                        severity = Severity.LOW
                 out.append(
                     Finding(
                         ThreatType.ENCODING_BYPASS,
                         "enc.hidden_instruction" if shaped else "enc.hidden_text",
-                        Severity.HIGH if shaped else Severity.MEDIUM,
+                        severity,
                         f"Readable {'instructions are' if shaped else 'text is'} hidden in "
                         f"{layer.encoding.replace('>', ' inside ')} encoding",
                         layer.span,
@@ -159,8 +174,9 @@ class Detector:
                 max_segments=cfg.decode_max_segments,
             )
             seen = frozenset(f.rule_id for f in det.findings)
+            asked = "enc.decode_request" in seen
             for layer in det.layers:
-                det.findings.extend(self._layer_findings(layer, seen))
+                det.findings.extend(self._layer_findings(layer, seen, asked))
         t3 = time.perf_counter()
         # Allowlisted phrases are known-good: the whole-text scorers do not see them.
         scored_text = self.rules.without_allowed(norm.text)
@@ -176,6 +192,9 @@ class Detector:
                     and english_score(layer.normalized.text) >= 0.15
                 ):
                     score = max(score, self.classifier.score(layer.normalized.text))
+            if not any(f.severity.rank >= Severity.MEDIUM.rank for f in det.attack_findings):
+                # Uncorroborated: a score on a text of a few words may not decide alone.
+                score = min(score, self.classifier.ceiling(norm.text))
             det.classifier_score = score
         t4 = time.perf_counter()
         if self.embed is not None:

@@ -288,8 +288,12 @@ def _fold_char(ch: str) -> str:
     if not out.isascii():
         decomposed = unicodedata.normalize("NFKD", out)
         stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-        if stripped:
-            out = "".join(_CONFUSABLES.get(c, c) for c in stripped)
+        folded = "".join(_CONFUSABLES.get(c, c) for c in stripped)
+        # Accents come off only where that leaves plain Latin ("é" -> "e"): in kana a
+        # voicing mark makes another letter ("で" is not "て"), and Hangul syllables
+        # decompose into jamo, so those scripts keep their letters.
+        if folded and folded.isascii():
+            out = folded
     if out.isspace():
         return " " if "\n" not in out else "\n"
     return out
@@ -456,6 +460,8 @@ def normalize(
                     )
         edits.sort()
         base = original.translate(table) if table else original
+        if fold_homoglyphs and any(chr(c) in _CONFUSABLE_LETTERS for c in table):
+            base = _keep_native_words(original, base)
         stage1, map1 = _apply_edits(base, edits) if edits else (base, None)
 
     plain, map2 = _collapse_whitespace(stage1)
@@ -479,6 +485,57 @@ def normalize(
 
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _CONFUSABLE_LETTERS = frozenset(c for c in _CONFUSABLES if c.isalpha())
+#: Look-alikes that are ordinary letters of European orthographies (Latin-1 Supplement
+#: and Latin Extended-A: Turkish dotless i, Polish l-stroke): a word using them is
+#: written in its own language, not in mixed scripts.
+_NATIVE_LATIN = frozenset(c for c in _CONFUSABLE_LETTERS if 0xC0 <= ord(c) <= 0x17F)
+
+
+@lru_cache(maxsize=4096)
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
+
+
+def _keep_native_words(original: str, folded: str) -> str:
+    """Undo look-alike folding inside words genuinely written in another script.
+
+    Folding exists for "іgnоrе" (Cyrillic letters hiding in a Latin word). Applied to a
+    Russian or Greek sentence it turns every word into Latin gibberish ("все" into
+    "bce"), which blinds the rules and the classifier to text in those languages. A
+    word keeps its own letters when it has no ASCII letter and either contains a
+    letter of its script that looks like no Latin one, or the text as a whole is
+    mostly written in that script (so "все" inside a Russian sentence stays Cyrillic).
+    Length-preserving, like the translation it corrects.
+    """
+    words: list[tuple[int, int, bool, bool]] = []  # (start, end, has ascii, has distinctive letter)
+    native = latin = 0
+    start = -1
+    for i, ch in enumerate(original + " "):
+        if ch.isalpha():
+            if start < 0:
+                start = i
+            continue
+        if start >= 0:
+            word = original[start:i]
+            has_ascii = any(c.isascii() for c in word)
+            distinctive = any(not _is_latin(c) and c not in _CONFUSABLE_LETTERS for c in word)
+            words.append((start, i, has_ascii, distinctive))
+            n_native = sum(1 for c in word if not _is_latin(c))
+            native += n_native
+            latin += len(word) - n_native
+            start = -1
+    mostly_native = native > latin
+    keep = [(a, b) for a, b, has_ascii, distinctive in words if not has_ascii and (distinctive or mostly_native)]
+    if not keep:
+        return folded
+    parts: list[str] = []
+    at = 0
+    for a, b in keep:
+        parts.append(folded[at:a])
+        parts.append(original[a:b])
+        at = b
+    parts.append(folded[at:])
+    return "".join(parts)
 
 
 def _mixed_script_words(original: str) -> tuple[int, str]:
@@ -489,7 +546,7 @@ def _mixed_script_words(original: str) -> tuple[int, str]:
         if word.isascii():
             continue
         chars = set(word)
-        if chars & _CONFUSABLE_LETTERS and chars & _ASCII_LETTERS:
+        if (chars & _CONFUSABLE_LETTERS) - _NATIVE_LATIN and chars & _ASCII_LETTERS:
             count += 1
             first = first or word
     return count, first

@@ -11,8 +11,10 @@ Sections (``--only a,b`` to pick; all by default):
                 in a fresh process; peak memory
 * ``quality``   detection on ../shared/datasets/dev.jsonl through ../shared/eval/score.py
                 (--cmd) for the keyword baseline, the rules-only engine and the full pipeline
-* ``loso``      leave-one-source-out for the full pipeline (a classifier trained without each
-                source), per source and per category, next to the keyword baseline
+* ``loso``      leave-one-out for the full pipeline over dev + extra (a classifier trained
+                without each source family), per source, per category and per script, next
+                to the keyword baseline, with the ablation (rules only, linear model only)
+* ``ordinary``  the 418 ordinary short messages of tests/detection/data: blocked per level
 * ``devhost``   analyze requests/s and p50/p95 through the dev host (embedded default)
 * ``graph``     graph-update cost per message with 1k / 10k / 100k stored prompts
 * ``decay``     reputation-decay cost per 10k users away from baseline
@@ -331,7 +333,7 @@ def bench_quality(report: dict[str, Any], quick: bool) -> None:
 
 
 def bench_loso(report: dict[str, Any], quick: bool) -> None:
-    header("leave-one-source-out: full pipeline, classifier retrained without each source")
+    header("leave-one-out over dev + extra: full pipeline, classifier retrained without each source family")
     try:
         from infra.training.pipeline_loso import run_pipeline_loso
     except ImportError as exc:
@@ -339,6 +341,27 @@ def bench_loso(report: dict[str, Any], quick: bool) -> None:
         return
     result = run_pipeline_loso(quick=quick, log=print)
     report["loso"] = result
+
+
+def bench_ordinary(report: dict[str, Any], quick: bool) -> None:
+    header("ordinary short messages (tests/detection/data/ordinary_messages.txt): blocked per level")
+    from shared.config import load_settings
+    from shared.pipeline import AnalysisRequest, Pipeline
+
+    path = ROOT / "tests" / "detection" / "data" / "ordinary_messages.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    msgs = [line for line in lines if line.strip() and not line.startswith("#")]
+    rows: dict[str, Any] = {}
+    for level in ("low", "medium", "high", "paranoid"):
+        pipeline = Pipeline.build(load_settings(severity_level=level))
+        blocked = sum(
+            pipeline.analyze(AnalysisRequest(user_id="bench", prompt=m), record=False).decision.value == "block"
+            for m in msgs
+        )
+        rows[level] = {"n": len(msgs), "blocked": blocked, "rate": blocked / len(msgs)}
+        print(f"  {level:9s} {blocked:4d} / {len(msgs)} blocked ({100 * blocked / len(msgs):.2f}%)")
+    print("  targets: 0 at medium, <= 1% at paranoid")
+    report["ordinary"] = rows
 
 
 def bench_devhost(report: dict[str, Any], quick: bool) -> None:
@@ -479,6 +502,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any], bool], None]] = {
     "coldstart": bench_coldstart,
     "quality": bench_quality,
     "loso": bench_loso,
+    "ordinary": bench_ordinary,
     "devhost": bench_devhost,
     "graph": bench_graph,
     "decay": bench_decay,

@@ -58,8 +58,12 @@ def test_artifact_is_small_and_documented() -> None:
     assert prov["sklearn_version"]
     assert meta["training"]["seed"] is not None
     assert set(meta["thresholds"]) == set(LEVELS)
-    per_source = meta["loso"]["per_source"]["per_source"]
-    assert set(per_source) == set(prov["dev_records_by_source"]), "LOSO must cover every dev source"
+    assert set(prov["data_files"]) == {"dev.jsonl", "extra.jsonl"}
+    assert all(len(digest) == 64 for digest in prov["data_files"].values())
+    assert prov["everyday_generator_version"], "the everyday generator is part of training"
+    per_source = meta["loso"]["per_family"]["per_source"]
+    assert set(per_source) == set(prov["dev_records_by_source"]), "leave-out must cover every source"
+    assert set(meta["evidence"]) == {"min_units", "full_units", "short_ceiling"}
 
 
 def test_loads_and_thresholds_are_ordered() -> None:

@@ -22,7 +22,7 @@ DEV = REPO.parent / "shared" / "datasets" / "dev.jsonl"
 
 def _train(out: Path) -> None:
     cmd = [sys.executable, "-m", "infra.training.train_classifier", "--data", str(DEV), "--out", str(out),
-           "--limit", "120", "--synthetic-scale", "0.03", "--quiet"]  # fmt: skip
+           "--limit", "120", "--synthetic-scale", "0.03", "--quiet", "--oof-out", str(out / "oof.json")]  # fmt: skip
     res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
 
@@ -45,4 +45,6 @@ def test_training_twice_gives_identical_bytes(tmp_path: Path) -> None:
     assert meta["provenance"]["dev_sha256"] == _digest(DEV)
     clf = Classifier.load(a)  # what was written loads and validates
     assert 0.0 <= clf.score("hello there") <= 1.0
-    assert set(meta["loso"]["per_source"]["per_source"]) == set(meta["provenance"]["dev_records_by_source"])
+    assert set(meta["loso"]["per_family"]["per_source"]) == set(meta["provenance"]["dev_records_by_source"])
+    oof = json.loads((a / "oof.json").read_text())
+    assert oof["npz_sha256"] == _digest(a / NPZ_NAME) and oof["scores"], "out-of-fold scores are cached"
