@@ -29,7 +29,9 @@ def host(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterat
     peers = None
     if backend != "embedded":
         peers = (request.getfixturevalue("cosmos_server"), request.getfixturevalue("azurite_server"))
-    with start_dev_host(backend, tmp_path, peers) as dev:
+    # The flows read the agents' findings, which callers without the operator role do not
+    # get by default (the shaping per role is tested in tests/app).
+    with start_dev_host(backend, tmp_path, peers, {"PSS_REPLY_DETAIL": "operator"}) as dev:
         yield dev
 
 
