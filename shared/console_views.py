@@ -20,6 +20,7 @@ from .config import Settings
 from .errors import ErrorCode, InputError, ServiceError
 from .params import int_param
 from .stores.base import AUDIT, GRAPH, PATTERNS, USERS, Filter, OrderBy, Store
+from .tenancy import tenant_of, unscope
 
 VIEWS = ("graph", "decisions", "users")
 _DECISIONS = ("allow", "sanitize", "block", "warn", "allow_and_log")
@@ -69,6 +70,7 @@ def graph_overview(store: Store, params: dict[str, str]) -> dict[str, Any]:
         edges.setdefault((src, dst, kind), {"from": src, "to": dst, "kind": kind})
 
     prompt_ids: list[str] = []
+    prompt_campaigns: dict[str, set[str]] = {}
     for camp in campaigns:
         cid = f"campaign:{camp['id']}"
         nodes[cid] = {
@@ -80,13 +82,12 @@ def graph_overview(store: Store, params: dict[str, str]) -> dict[str, Any]:
             "threats": camp.get("threats", []),
             "last_at": camp.get("last_at"),
         }
-        for user in camp.get("users", []):
-            uid = f"user:{user}"
-            nodes.setdefault(uid, {"id": uid, "kind": "user", "label": str(user)})
-            edge(uid, cid, "member_of")
+        # Campaign documents hold keyed user hashes, not ids: members are found through
+        # the senders of the campaign's prompts below.
         for pid in camp.get("prompts", [])[-per_campaign:]:
             node_id = f"prompt:{pid}"
             prompt_ids.append(node_id)
+            prompt_campaigns.setdefault(node_id, set()).add(cid)
             edge(node_id, cid, "in_campaign")
     stored = store.read_many(GRAPH, [(p, p) for p in dict.fromkeys(prompt_ids)])
     present = {doc["id"] for doc in stored}
@@ -105,7 +106,12 @@ def graph_overview(store: Store, params: dict[str, str]) -> dict[str, Any]:
             if kind == "matched":
                 nodes.setdefault(dst, {"id": dst, "kind": "pattern", "label": dst.split(":", 1)[-1]})
             elif kind == "sent_by":
-                nodes.setdefault(dst, {"id": dst, "kind": "user", "label": dst.split(":", 1)[-1]})
+                scoped = dst.split(":", 1)[-1]
+                nodes.setdefault(
+                    dst, {"id": dst, "kind": "user", "label": unscope(scoped), "tenant": tenant_of(scoped)}
+                )
+                for cid in prompt_campaigns.get(doc["id"], ()):
+                    edge(dst, cid, "member_of")
             elif dst not in present:
                 continue  # a near-duplicate outside the view: no dangling edge
             if kind == "near_duplicate" and (dst, doc["id"], kind) in edges:
@@ -130,7 +136,15 @@ def recent_decisions(store: Store, params: dict[str, str]) -> dict[str, Any]:
             )
         where = (Filter("decision", "=", decision),)
     page = store.query(AUDIT, where=where, order_by=OrderBy("at", descending=True), limit=limit)
-    return {"decisions": [{k: ev[k] for k in _DECISION_FIELDS if k in ev} for ev in page.items]}
+    return {"decisions": [_unscoped({k: ev[k] for k in _DECISION_FIELDS if k in ev}) for ev in page.items]}
+
+
+def _unscoped(row: dict[str, Any]) -> dict[str, Any]:
+    """Stored user ids are ``<tenant>~<user>``: show the user id and its tenant apart."""
+    if "user_id" in row:
+        scoped = row["user_id"]
+        row["user_id"], row["tenant"] = unscope(scoped), tenant_of(scoped)
+    return row
 
 
 def recent_users(store: Store, settings: Settings, params: dict[str, str]) -> dict[str, Any]:
@@ -140,5 +154,7 @@ def recent_users(store: Store, settings: Settings, params: dict[str, str]) -> di
     limit = int_param(params, "limit", 50, 1, 200)
     page = store.query(USERS, order_by=OrderBy("last_seen", descending=True), limit=limit)
     now = time.time()
-    users = [apply_decay(UserProfile.from_doc(doc), now, settings.reputation).to_public(now) for doc in page.items]
+    users = [
+        _unscoped(apply_decay(UserProfile.from_doc(doc), now, settings.reputation).to_public(now)) for doc in page.items
+    ]
     return {"users": users}

@@ -76,7 +76,7 @@ _TENANT = {
     "in": "query",
     "required": False,
     "description": "Operators only: the tenant to look at (default: every tenant, or the caller's own for unblock)",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
 }
 _WINDOW = {
     "name": "window_minutes",

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from .config import Settings, get_settings, valid_tenant_name
 from .errors import DependencyError, ErrorCode, InputError, RuleError, ServiceError
-from .tenancy import Caller, Identity, resolve_caller
+from .tenancy import Caller, Identity, resolve_caller, tenant_in_view
 
 log = logging.getLogger(__name__)
 
@@ -333,9 +333,7 @@ class Service:
 
         window = int_param(params, "window_minutes", 60, 1, 10_080)
         caller = self._enter(identity, cost=5)
-        tenant = params.get("tenant") if caller.is_operator else caller.tenant
-        if tenant is not None and not valid_tenant_name(tenant):
-            raise InputError(ErrorCode.VALIDATION_FAILED, "tenant is not a valid tenant name")
+        tenant = tenant_in_view(params, caller)
         return Reply(200, {"success": True, **compute_metrics(self.store, window, tenant=tenant)})
 
     def whoami(self, identity: Identity | None = None) -> Reply:

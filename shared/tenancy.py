@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .config import Settings, valid_tenant_name
-from .errors import ErrorCode, ServiceError
+from .errors import ErrorCode, InputError, ServiceError
 
 Role = Literal["operator", "client"]
 
@@ -141,3 +141,12 @@ def resolve_caller(identity: Identity | None, settings: Settings) -> Caller:
     if identity.admin_route:  # the host checked the master key; it just did not forward it
         return Caller(DEFAULT_TENANT, "operator", "key")
     return Caller("anonymous", "client", "anonymous")
+
+
+def tenant_in_view(params: Mapping[str, str], caller: Caller) -> str | None:
+    """The tenant a read covers: an operator's ``tenant=`` (``None``: every tenant), else
+    the caller's own. A malformed ``tenant=`` is refused for everyone, role or not."""
+    wanted = params.get("tenant")
+    if wanted is not None and not valid_tenant_name(wanted):
+        raise InputError(ErrorCode.VALIDATION_FAILED, "tenant is not a valid tenant name", details={"field": "tenant"})
+    return wanted if caller.is_operator else caller.tenant

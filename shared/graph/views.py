@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import valid_tenant_name
-from ..errors import ErrorCode, InputError, ServiceError
+from ..errors import ErrorCode, ServiceError
 from ..params import int_param
 from ..stores.base import GRAPH, PATTERNS, Filter, OrderBy, Store
-from ..tenancy import LOCAL_CALLER, Caller, unscope
+from ..tenancy import LOCAL_CALLER, Caller, tenant_in_view, unscope
 from .lookup import prompt_node_id, user_node_id
 
 _PUBLIC_NODE_FIELDS = (
@@ -94,9 +93,7 @@ def view(
         )
         return {"node": _public(node, caller), "campaigns": campaigns}
     if kind == "campaigns" and not ident:
-        tenant = params.get("tenant") if caller.is_operator else caller.tenant
-        if tenant is not None and not valid_tenant_name(tenant):
-            raise InputError(ErrorCode.VALIDATION_FAILED, "tenant is not a valid tenant name")
+        tenant = tenant_in_view(params, caller)
         where = (Filter("tenant", "=", tenant),) if tenant is not None else ()
         page = store.query(
             PATTERNS, pk="campaign", where=where, order_by=OrderBy("last_at", descending=True), limit=_limit(params)

@@ -52,7 +52,12 @@ def console_host(
     peers = None
     if console_backend != "embedded":
         peers = (request.getfixturevalue("cosmos_server"), request.getfixturevalue("azurite_server"))
-    with start_dev_host(console_backend, tmp_path_factory.mktemp("console"), peers) as dev:
+    # The operator's key is also the operator-key secret, as README "Operator key" sets it up:
+    # the console's own calls to function routes (campaign detail, analyze) then carry the
+    # operator role too.
+    master = "console-master-key-" + "x" * 16
+    env = {"DEVHOST_MASTER_KEY": master, "PSS_SECRET_OPERATOR_KEY": master}
+    with start_dev_host(console_backend, tmp_path_factory.mktemp("console"), peers, env) as dev:
         yield dev
 
 
@@ -82,7 +87,15 @@ def campaign(api: httpx.Client) -> dict[str, Any]:
         # every sender of the near-duplicates joins; waiting for all of them keeps the
         # graph view and the campaign detail from racing the queue (Azurite delivers late)
         if found and found[0]["users"] >= len(CAMPAIGN_USERS):
-            return api.get(f"/graph/campaigns/{found[0]['id']}").json()["campaign"]
+            detail = api.get(f"/graph/campaigns/{found[0]['id']}").json()["campaign"]  # operator: member hashes
+            # The senders' graph nodes are tenant-scoped: the master key on a function route is
+            # a tenant of its own, named by /caller.
+            tenant = api.get("/caller").json()["caller"]["tenant"]
+            return {
+                **detail,
+                "senders": list(CAMPAIGN_USERS),
+                "members": [f"user:{tenant}~{u}" for u in CAMPAIGN_USERS],
+            }
         time.sleep(0.2)
     pytest.fail("the graph stage formed no campaign within 30 s")
 

@@ -105,7 +105,7 @@ def test_the_graph_draws_the_campaign_and_a_node_opens(console: Console, campaig
                             edges: cy.edges().length, width: bb.w, height: bb.h }; }"""
     )
     assert drawn["campaigns"] == [f"campaign:{campaign['id']}"]
-    assert set(drawn["users"]) >= {f"user:{u}" for u in campaign["users"]}
+    assert set(drawn["users"]) >= set(campaign["members"])
     assert drawn["prompts"] == len(campaign["prompts"]) and drawn["patterns"] >= 1
     assert drawn["edges"] >= len(campaign["users"]) + len(campaign["prompts"])
     assert drawn["width"] > 50 and drawn["height"] > 50  # laid out on the canvas, not stacked at 0,0
@@ -115,7 +115,7 @@ def test_the_graph_draws_the_campaign_and_a_node_opens(console: Console, campaig
     page.uncheck("input[name=kind][value=prompt]")
     assert page.evaluate("window.pssGraph.nodes('[kind = \"prompt\"]').every(n => n.hidden())")
     page.check("input[name=kind][value=prompt]")
-    user = f"user:{campaign['users'][0]}"
+    user = campaign["members"][0]
     page.select_option("#node-pick", user)
     assert f'"id": "{user}"' in wait_text(page.locator("#node-detail"), '"kind": "user"')
     # The campaign list opens the same campaign.
@@ -166,14 +166,14 @@ def test_the_try_panel_blocks_an_attack_and_allows_a_greeting(console: Console) 
 
 def test_an_operator_unblocks_a_blocked_user(console: Console, api: httpx.Client) -> None:
     page = console.page
-    row = page.locator("#user-rows tr", has_text="op-blocked")
+    row = page.locator("#user-rows tr", has_text="op-blocked")  # "op-blocked (key-…)": the tenant beside it
     assert "until" in row.inner_text()
-    button = page.locator("button[aria-label='Unblock op-blocked']")
+    button = page.locator("button[aria-label^='Unblock op-blocked of tenant ']")
     assert button.is_enabled()
-    with page.expect_response(lambda r: r.url.endswith("/api/manage/users/op-blocked/unblock")) as resp:
+    with page.expect_response(lambda r: "/api/manage/users/op-blocked/unblock?tenant=" in r.url) as resp:
         button.click()
     assert resp.value.status == 200
-    page.locator("button[aria-label='Unblock op-blocked'][disabled]").wait_for(state="attached")
+    page.locator("button[aria-label^='Unblock op-blocked of tenant '][disabled]").wait_for(state="attached")
     assert not api.get("/users/op-blocked/profile").json()["profile"]["blocked"]
     other = page.locator("#user-rows tr", has_text="op-benign")
     assert "no" in other.inner_text() and other.locator("button").is_disabled()

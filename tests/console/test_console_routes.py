@@ -106,8 +106,8 @@ def test_graph_view_links_the_campaign_users_prompts_and_patterns(api: httpx.Cli
     cid = f"campaign:{campaign['id']}"
     assert nodes[cid]["kind"] == "campaign"
     members = {e["from"] for e in g["edges"] if e["to"] == cid and e["kind"] == "member_of"}
-    assert members == {f"user:{u}" for u in campaign["users"]}
-    assert all(m.startswith("user:op-camp-") for m in members) and len(members) >= 3
+    assert members == set(campaign["members"]) and len(members) == len(campaign["senders"])
+    assert all(nodes[m]["label"] in campaign["senders"] for m in members)  # labelled by user id, not scoped
     prompts = [n for n in g["nodes"] if n["kind"] == "prompt"]
     assert prompts and all(p["decision"] == "block" for p in prompts)
     assert any(e["kind"] == "matched" for e in g["edges"])
@@ -117,7 +117,8 @@ def test_graph_view_links_the_campaign_users_prompts_and_patterns(api: httpx.Cli
 
 def test_decisions_and_users_carry_no_prompt_text(api: httpx.Client, campaign: dict[str, Any]) -> None:
     decisions = api.get("/console/views/decisions").json()["decisions"]
-    assert {d["user_id"] for d in decisions} >= set(campaign["users"]) | {"op-benign"}
+    assert {d["user_id"] for d in decisions} >= set(campaign["senders"]) | {"op-benign"}
+    assert all(d["tenant"] and "~" not in d["user_id"] for d in decisions)
     assert [d["at"] for d in decisions] == sorted((d["at"] for d in decisions), reverse=True)
     text = str(decisions)
     assert "Ignore all previous" not in text and "capital of France" not in text
@@ -125,4 +126,4 @@ def test_decisions_and_users_carry_no_prompt_text(api: httpx.Client, campaign: d
     assert blocked and all(d["decision"] == "block" for d in blocked)
     users = {u["user_id"]: u for u in api.get("/console/views/users").json()["users"]}
     assert users["op-benign"]["violations"] == 0
-    assert all(users[u]["violations"] >= 1 and users[u]["reputation"] < 1 for u in campaign["users"])
+    assert all(users[u]["violations"] >= 1 and users[u]["reputation"] < 1 for u in campaign["senders"])

@@ -50,6 +50,7 @@ def llm_host(slow_openai: FakeAzureOpenAI, tmp_path: Path) -> Iterator[Any]:
         PSS_SEMANTIC__FORWARD_ENABLED="true",
         PSS_SEMANTIC__API_KEY_SECRET_NAME="aoai-key",
         PSS_SECRET_AOAI_KEY="rel-fake-key",
+        PSS_REPLY_DETAIL="operator",  # the test reads `degraded`, an operator field
         PSS_SEMANTIC__TIMEOUT_S=str(TIMEOUT_S),
         PSS_SEMANTIC__MAX_RETRIES="1",
     )

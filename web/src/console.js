@@ -224,7 +224,7 @@ async function loadUsers() {
   rows.replaceChildren();
   for (const u of body.users) {
     const tr = document.createElement("tr");
-    cell(tr, u.user_id);
+    cell(tr, u.tenant === "default" ? u.user_id : `${u.user_id} (${u.tenant})`);
     cell(tr, Number(u.reputation).toFixed(2));
     cell(tr, u.violations);
     cell(tr, u.blocked ? `until ${when(u.blocked_until)}` : "no", u.blocked ? "d-block" : "");
@@ -234,10 +234,11 @@ async function loadUsers() {
     btn.className = "secondary";
     btn.textContent = "Unblock";
     btn.disabled = !u.blocked;
-    btn.setAttribute("aria-label", `Unblock ${u.user_id}`);
+    btn.setAttribute("aria-label", `Unblock ${u.user_id} of tenant ${u.tenant}`);
     btn.addEventListener("click", async () => {
       try {
-        await api(`manage/users/${encodeURIComponent(u.user_id)}/unblock`, { method: "POST", body: "{}" });
+        const path = `manage/users/${encodeURIComponent(u.user_id)}/unblock?tenant=${encodeURIComponent(u.tenant)}`;
+        await api(path, { method: "POST", body: "{}" });
         say("");
         await loadUsers();
       } catch (e) {
@@ -257,7 +258,7 @@ async function loadDecisions() {
   for (const d of body.decisions) {
     const tr = document.createElement("tr");
     cell(tr, when(d.at));
-    cell(tr, d.user_id);
+    cell(tr, d.tenant === "default" ? d.user_id : `${d.user_id} (${d.tenant})`);
     cell(tr, d.decision, `d-${d.decision}`);
     cell(tr, `${Number(d.risk).toFixed(2)} ${d.risk_level || ""}`);
     cell(tr, (d.threats || []).join(", "));
