@@ -40,7 +40,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..stores.base import GRAPH, PATTERNS, PROCESSED, Conflict, Doc, Store
+from ..stores.base import PATTERNS, PROCESSED, Conflict, Doc, Store
+from .batchwrite import apply_nodes
 from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prompt_node_id, user_node_id
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             _add_edge(node, pattern_node_id(rule_id), "matched", msg.at)
         return node
 
-    store.update(GRAPH, pid, pid, prompt_mut)
+    mutators: dict[str, Any] = {pid: prompt_mut}
 
     def user_mut(doc: Doc | None) -> Doc:
         node = _node(doc, uid, "user", ttl)
@@ -179,7 +180,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
         _add_edge(node, pid, "sent", msg.at)
         return node
 
-    store.update(GRAPH, uid, uid, user_mut)
+    mutators[uid] = user_mut
 
     for rule_id in msg.rule_ids:
         nid = pattern_node_id(rule_id)
@@ -193,7 +194,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             _add_edge(node, pid, "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
             return node
 
-        store.update(GRAPH, nid, nid, pattern_mut)
+        mutators[nid] = pattern_mut
 
     # exact repeats per user ---------------------------------------------------
     iid = input_id(msg.input_hash)
@@ -207,7 +208,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 by_user[msg.user_id] = by_user.get(msg.user_id, 0) + 1
         return node
 
-    store.update(GRAPH, iid, iid, input_mut)
+    mutators[iid] = input_mut
 
     # 2. LSH buckets: file this prompt, collect candidates ------------------------
     member = {"prompt_id": msg.prompt_id, "user": user_hash, "at": msg.at, "attack": attack}
@@ -215,8 +216,8 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     candidates: dict[str, dict[str, Any]] = {}
     bucket_campaigns: set[str] = set()
     buckets: dict[str, Doc] = {}  # as just written: lets the campaign step skip settled ones
-    for band in msg.bands:
-        bid = bucket_id(band)
+    bucket_ids = [bucket_id(band) for band in msg.bands]
+    for bid in bucket_ids:
 
         def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc:
             node = _node(doc, bid, "bucket", ttl)
@@ -227,7 +228,12 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             node["members"] = members[-MAX_MEMBERS:]
             return node
 
-        stored = store.update(GRAPH, bid, bid, bucket_mut) or {}
+        mutators[bid] = bucket_mut
+
+    # One read of every node above and one batch of writes (batchwrite.py).
+    written = apply_nodes(store, mutators)
+    for bid in bucket_ids:
+        stored = written.get(bid) or {}
         buckets[bid] = stored
         if stored.get("campaign_id") and float(stored.get("campaign_at", msg.at)) >= msg.at - window:
             bucket_campaigns.add(stored["campaign_id"])  # only a campaign still active is joined
@@ -259,7 +265,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
             return node
 
-        store.update(GRAPH, pid, pid, link_mut)
+        links: dict[str, Any] = {pid: link_mut}
         for other, sim in linked.items():
             oid = prompt_node_id(other)
 
@@ -269,7 +275,8 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 _add_edge(doc, pid, "near_duplicate", msg.at, sim)
                 return doc
 
-            store.update(GRAPH, oid, oid, back_mut)
+            links[oid] = back_mut
+        apply_nodes(store, links)
 
     if attack:
         campaign = _campaign(msg, user_hash, candidates, near, window, g.campaign_min_users, bucket_campaigns)
@@ -383,6 +390,7 @@ def _record_campaign(
             and float(doc.get("campaign_at", 0.0)) >= msg.at - settings.graph.campaign_window_minutes * 15.0
         )
 
+    stamps: dict[str, Any] = {}
     for band in msg.bands:
         bid = bucket_id(band)
         if bid in buckets and settled(buckets[bid]):
@@ -396,7 +404,7 @@ def _record_campaign(
             doc["campaign_at"] = max(float(doc.get("campaign_at", 0.0)), msg.at)  # membership decays from here
             return doc
 
-        store.update(GRAPH, bid, bid, stamp)
+        stamps[bid] = stamp
     cnode = campaign_node_id(cid)
 
     def cnode_mut(doc: Doc | None) -> Doc:
@@ -408,7 +416,8 @@ def _record_campaign(
         _add_edge(node, user_node_id(msg.user_id), "involves", msg.at)  # members are known by hash only
         return node
 
-    store.update(GRAPH, cnode, cnode, cnode_mut)
+    stamps[cnode] = cnode_mut
+    apply_nodes(store, stamps)  # bucket stamps and the campaign node: one read, one batch
     if created["new"]:
         from .. import telemetry
 
