@@ -50,6 +50,7 @@ MAX_EDGES = 200  # adjacency kept per node (most recent)
 MAX_PATTERN_EDGES = 50  # pattern nodes are hot (every hit updates them): keep them small
 MAX_NEAR_LINKS = 8  # near-duplicate edges written per message (the most similar)
 MAX_MEMBERS = 64  # prompts kept per LSH bucket
+MAX_FILED = 200  # senders remembered per input node (repeats within half a window)
 MAX_APPLIED = 256  # message ids remembered per node for idempotency
 MAX_CAMPAIGN_PROMPTS = 500
 #: Risk at which an attack is "confirmed" and fed to the known-attack index.
@@ -94,6 +95,7 @@ class UpdateResult:
     campaign_users: int = 0
     new_campaign: bool = False
     known_attack_added: bool = False
+    repeat_of: str | None = None  # the sender's earlier prompt of the same text (a repeat)
     elapsed_ms: float = 0.0
 
 
@@ -145,7 +147,18 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     user_hash = keyed_hash("user:" + msg.user_id)[:16]
 
     # 1. prompt, user and pattern nodes -------------------------------------
-    def prompt_mut(doc: Doc | None) -> Doc:
+    # A text this user already sent lately (input node, below) is a repeat: it costs
+    # counter increments on existing nodes, not a new prompt node and bucket memberships.
+    # The mutators run input first in every attempt, so ``repeat`` is current for the rest.
+    repeat: dict[str, str | None] = {"of": None}
+
+    def target() -> str:
+        """The prompt node this message's edges point at (the original on a repeat)."""
+        return prompt_node_id(repeat["of"]) if repeat["of"] else pid
+
+    def prompt_mut(doc: Doc | None) -> Doc | None:
+        if repeat["of"]:
+            return None
         node = _node(doc, pid, "prompt", ttl)
         node.update(
             {
@@ -177,7 +190,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             node["prompts"] = node.get("prompts", 0) + 1
             node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
             node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-        _add_edge(node, pid, "sent", msg.at)
+        _add_edge(node, target(), "sent", msg.at)
         return node
 
     mutators[uid] = user_mut
@@ -191,7 +204,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             if _guarded(node, message_id):
                 node["hits"] = node.get("hits", 0) + 1
                 node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-            _add_edge(node, pid, "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
+            _add_edge(node, target(), "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
             return node
 
         mutators[nid] = pattern_mut
@@ -201,6 +214,15 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
 
     def input_mut(doc: Doc | None) -> Doc:
         node = _node(doc, iid, "input", ttl)
+        filed: dict[str, list[Any]] = node.setdefault("filed", {})  # user hash -> [prompt id, at]
+        last = filed.get(user_hash)
+        fresh = last is not None and last[0] != msg.prompt_id and float(last[1]) >= msg.at - window / 2
+        repeat["of"] = str(last[0]) if fresh and last is not None else None
+        if not fresh:
+            filed[user_hash] = [msg.prompt_id, msg.at]
+            if len(filed) > MAX_FILED:
+                for key in sorted(filed, key=lambda k: float(filed[k][1]))[: len(filed) - MAX_FILED]:
+                    del filed[key]
         if _guarded(node, message_id):
             node["seen"] = node.get("seen", 0) + 1
             if attack:
@@ -219,7 +241,9 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     bucket_ids = [bucket_id(band) for band in msg.bands]
     for bid in bucket_ids:
 
-        def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc:
+        def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc | None:
+            if repeat["of"]:
+                return None  # filed by the original within the window: nothing new to add
             node = _node(doc, bid, "bucket", ttl)
             members = [m for m in node.get("members", []) if m["prompt_id"] != msg.prompt_id]
             members = [m for m in members if m["at"] >= msg.at - window or m.get("attack")]
@@ -230,15 +254,15 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
 
         mutators[bid] = bucket_mut
 
-    # One read of every node above and one batch of writes (batchwrite.py).
-    written = apply_nodes(store, mutators)
+    # One read of every node above and one batch of writes (batchwrite.py); input first.
+    written = apply_nodes(store, {iid: mutators.pop(iid), **mutators})
     for bid in bucket_ids:
         stored = written.get(bid) or {}
         buckets[bid] = stored
         if stored.get("campaign_id") and float(stored.get("campaign_at", msg.at)) >= msg.at - window:
             bucket_campaigns.add(stored["campaign_id"])  # only a campaign still active is joined
         for m in stored.get("members", []):
-            if m["prompt_id"] == msg.prompt_id:
+            if m["prompt_id"] in (msg.prompt_id, repeat["of"]):
                 continue
             shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
             candidates[m["prompt_id"]] = m
@@ -257,6 +281,9 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     # Link only the closest few: a prompt repeated thousands of times must not cost
     # thousands of writes (campaign detection below still sees every candidate).
     linked = dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+    if repeat["of"]:
+        result.repeat_of = repeat["of"]
+        linked = {}  # the original was linked when it was filed
     if linked:
 
         def link_mut(doc: Doc | None) -> Doc:
@@ -278,7 +305,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             links[oid] = back_mut
         apply_nodes(store, links)
 
-    if attack:
+    if attack and not repeat["of"]:  # a repeat adds no user to a campaign
         campaign = _campaign(msg, user_hash, candidates, near, window, g.campaign_min_users, bucket_campaigns)
         if campaign is not None:
             cid, members = campaign

@@ -190,3 +190,49 @@ def test_two_tenants_make_an_entry_live_only_with_rule_evidence(store: Store, se
     assert doc["status"] == "candidate" and len(doc["tenants"]) == 2
     listed = {e["id"]: e for e in list_entries(store, {})["entries"]}
     assert listed["attack:" + "c" * 32]["sources"] == ["tenants"] and listed["attack:" + "c" * 32]["tenants"] == 2
+
+
+def test_a_text_the_sender_already_sent_costs_counters_not_new_documents(store: Store, settings: Settings) -> None:
+    from shared.graph.lookup import bucket_id, input_id, prompt_node_id, user_node_id
+    from shared.stores.base import GRAPH
+
+    first = {**message(settings, 60, "u1"), "input_hash": "f" * 32}
+    process_message(store, settings, first, "m60")
+    bands = first["bands"]
+    etags = {b: store.read(GRAPH, bucket_id(b), bucket_id(b))["_etag"] for b in bands}  # type: ignore[index]
+    again = {**message(settings, 61, "u1"), "input_hash": "f" * 32}
+    result = process_message(store, settings, again, "m61")
+    assert result.repeat_of == "p60"
+    assert store.read(GRAPH, prompt_node_id("p61"), prompt_node_id("p61")) is None  # no new prompt node
+    assert {b: store.read(GRAPH, bucket_id(b), bucket_id(b))["_etag"] for b in bands} == etags  # type: ignore[index]
+    node = store.read(GRAPH, input_id("f" * 32), input_id("f" * 32))
+    assert node is not None and node["seen"] == 2
+    user = store.read(GRAPH, user_node_id("u1"), user_node_id("u1"))
+    assert user is not None and user["prompts"] == 2 and user["attacks"] == 2
+    assert [e["to"] for e in user["edges"] if e["kind"] == "sent"] == [prompt_node_id("p60")]
+    # Redelivered, the repeat still counts once.
+    assert process_message(store, settings, again, "m61").outcome == "duplicate"
+    # Another sender of the same text is filed as usual (campaigns count senders).
+    other = process_message(store, settings, {**message(settings, 62, "u2"), "input_hash": "f" * 32}, "m62")
+    assert other.repeat_of is None and "p60" in other.near_duplicates
+    members = store.read(GRAPH, bucket_id(bands[0]), bucket_id(bands[0]))["members"]  # type: ignore[index]
+    assert {m["prompt_id"] for m in members} == {"p60", "p62"}
+
+
+def test_repeats_by_one_sender_do_not_make_a_campaign_but_new_senders_do(store: Store, settings: Settings) -> None:
+    same = "e" * 32
+    for i in range(4):
+        r = process_message(store, settings, {**message(settings, 70 + i, "u1"), "input_hash": same}, f"m7{i}")
+        assert r.campaign_id is None
+    r = process_message(store, settings, {**message(settings, 75, "u2"), "input_hash": same}, "m75")
+    assert r.campaign_id is None
+    r = process_message(store, settings, {**message(settings, 76, "u3"), "input_hash": same}, "m76")
+    assert r.campaign_id is not None and r.campaign_users == 3
+
+
+def test_a_repeat_after_half_a_window_is_filed_again(store: Store, settings: Settings) -> None:
+    half = settings.graph.campaign_window_minutes * 30.0
+    now = time.time()
+    process_message(store, settings, {**message(settings, 80, "u1", at=now - half - 5), "input_hash": "d" * 32}, "m80")
+    r = process_message(store, settings, {**message(settings, 81, "u1", at=now), "input_hash": "d" * 32}, "m81")
+    assert r.repeat_of is None  # its membership is refreshed, so the bucket does not forget it
