@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 MAX_EDGES = 200  # adjacency kept per node (most recent)
 MAX_PATTERN_EDGES = 50  # pattern nodes are hot (every hit updates them): keep them small
 MAX_NEAR_LINKS = 8  # near-duplicate edges written per message (the most similar)
+MAX_BACK_LINKS = 1  # of those, how many also get the edge written on their own node
 MAX_MEMBERS = 64  # prompts kept per LSH bucket
 MAX_FILED = 200  # senders remembered per input node (repeats within half a window)
 MAX_APPLIED = 256  # message ids remembered per node for idempotency
@@ -293,7 +294,10 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             return node
 
         links: dict[str, Any] = {pid: link_mut}
-        for other, sim in linked.items():
+        # The edge is stored on both ends only for the closest prompt: a back edge on each
+        # of them was a replace of a large document per link (most of the stage's RU on
+        # repetitive traffic); views treat near_duplicate as undirected.
+        for other, sim in list(linked.items())[:MAX_BACK_LINKS]:
             oid = prompt_node_id(other)
 
             def back_mut(doc: Doc | None, sim: float = sim) -> Doc | None:

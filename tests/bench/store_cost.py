@@ -13,7 +13,7 @@ a read, grow with size and with the number of indexed paths; a replace also remo
 old index terms, so it costs about twice an insert):
 
     read    = 1 + 0.1 * max(0, KB - 1)                 (point read, or one item of read_many)
-    create  = 5 + 1.0 * max(0, KB - 1) + 0.05 * P      (P = indexed leaf paths of the document)
+    create  = 5 + 1.0 * max(0, KB - 1) + 0.05 * P      (P = leaf paths the container indexes)
     upsert  = create; replace = 2 * create; delete = create
     query   = 2.5 + sum(read of each returned item)
 
@@ -57,8 +57,21 @@ def read_ru(doc: Any) -> float:
     return 1.0 + 0.1 * max(0.0, _kb(doc) - 1.0)
 
 
-def write_ru(kind: str, doc: Any) -> float:
-    create = 5.0 + 1.0 * max(0.0, _kb(doc) - 1.0) + 0.05 * _leaf_paths(doc)
+def _indexed_paths(container: str, doc: Any) -> int:
+    """Leaf paths the container's indexing policy indexes (all, unless the code under test
+    declares a narrower policy in ``shared.stores.cosmos.INDEXED_FIELDS``)."""
+    try:
+        from shared.stores.cosmos import INDEXED_FIELDS  # absent in older revisions: all paths
+    except ImportError:
+        INDEXED_FIELDS = {}
+    fields = INDEXED_FIELDS.get(container)
+    if fields is None or not isinstance(doc, dict):
+        return _leaf_paths(doc)
+    return sum(_leaf_paths(doc[f]) for f in fields if f in doc)
+
+
+def write_ru(kind: str, doc: Any, container: str = "") -> float:
+    create = 5.0 + 1.0 * max(0.0, _kb(doc) - 1.0) + 0.05 * _indexed_paths(container, doc)
     return 2.0 * create if kind == "replace" else create
 
 
@@ -75,11 +88,12 @@ def make_meter(src: Path) -> Any:
             self.atomic_batches = getattr(inner, "atomic_batches", False)
             self.counts: Counter[str] = Counter()
             self.detail: Counter[str] = Counter()  # "<operation> <container>": documents
+            self.detail_ru: Counter[str] = Counter()  # batched writes: RU by container and node kind
             self.ru = 0.0
 
-        def _w(self, kind: str, doc: Any) -> None:
+        def _w(self, kind: str, doc: Any, container: str = "") -> None:
             self.counts["writes"] += 1
-            self.ru += write_ru(kind, doc)
+            self.ru += write_ru(kind, doc, container)
 
         def _r(self, docs: list[Any]) -> None:
             self.counts["reads"] += max(1, len(docs))
@@ -95,24 +109,24 @@ def make_meter(src: Path) -> Any:
         def create(self, container: str, doc: Any) -> Any:
             self.counts["requests"] += 1
             self.detail[f"create {container}"] += 1
-            self._w("create", doc)
+            self._w("create", doc, container)
             return self.inner.create(container, doc)
 
         def upsert(self, container: str, doc: Any) -> Any:
             self.counts["requests"] += 1
             self.detail[f"upsert {container}"] += 1
-            self._w("upsert", doc)
+            self._w("upsert", doc, container)
             return self.inner.upsert(container, doc)
 
         def replace(self, container: str, doc: Any, etag: str) -> Any:
             self.counts["requests"] += 1
             self.detail[f"replace {container}"] += 1
-            self._w("replace", doc)
+            self._w("replace", doc, container)
             return self.inner.replace(container, doc, etag)
 
         def delete(self, container: str, pk: str, doc_id: str, etag: str | None = None) -> bool:
             self.counts["requests"] += 1
-            self._w("delete", {})
+            self._w("delete", {}, container)
             return bool(self.inner.delete(container, pk, doc_id, etag))
 
         def query(self, container: str, **kwargs: Any) -> Any:
@@ -135,7 +149,10 @@ def make_meter(src: Path) -> Any:
             self.counts["requests"] += 1
             for op in ops:
                 self.detail[f"batch-{op.kind} {op.container}"] += 1
-                self._w(op.kind, op.doc or {})
+                self.detail_ru[f"{op.kind} {op.container}:{(op.doc or {}).get('kind', '')!s}"] += write_ru(
+                    op.kind, op.doc or {}, op.container
+                )
+                self._w(op.kind, op.doc or {}, op.container)
             return list(self.inner.batch(ops))
 
         def ping(self) -> None:
@@ -199,6 +216,7 @@ def measure(src: Path, n: int) -> dict[str, Any]:
                 "graph_ru": graph_ru / n,
                 "ms_per_prompt": elapsed * 1e3 / n,
                 "detail": {k: round(v / n, 2) for k, v in store.detail.most_common()},
+                "detail_ru": {k: round(v / n, 2) for k, v in store.detail_ru.most_common()},
             }
             store.inner.close()
     return out
