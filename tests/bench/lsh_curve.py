@@ -50,10 +50,11 @@ def pairs(n: int = 1500, seed: int = 14) -> list[tuple[str, str, float]]:
     return out
 
 
-def main() -> int:
+def main() -> list[dict[str, float]]:
     data = pairs()
     print(f"{len(data)} pairs; {sum(j >= THRESHOLD for *_, j in data)} at J >= {THRESHOLD}")
     print(f"{'bands x rows':>12} {'docs/text':>9} {'recall':>7} {'precision':>9} {'J<0.6 flagged':>14}")
+    out: list[dict[str, float]] = []
     for bands, rows in CONFIGS:
         tp = fp = fn = low = 0
         for a, b, j in data:
@@ -69,8 +70,9 @@ def main() -> int:
         recall = tp / max(1, tp + fn)
         precision = tp / max(1, tp + fp)
         print(f"{bands:>5} x {rows:<4} {bands:>9} {recall:>7.3f} {precision:>9.3f} {low:>14}")
-    return 0
+        out.append({"bands": bands, "rows": rows, "recall": round(recall, 3), "precision": round(precision, 3)})
+    return out
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()
