@@ -500,9 +500,12 @@ class SqliteStore(Store):
                 chunk = wanted[start : start + 200]
                 values = ",".join("(?, ?)" for _ in chunk)
                 flat = [part for key in chunk for part in key]
+                # A join from the key list, not ``(pk, id) IN (VALUES ...)``: SQLite answers
+                # the latter with a scan of the whole table (graph reads grew with history).
                 for pk, doc_id, body, etag in conn.execute(
-                    f'SELECT pk, id, body, etag FROM "{container}" '  # noqa: S608
-                    f"WHERE (pk, id) IN (VALUES {values}) AND (expires_at IS NULL OR expires_at > ?)",
+                    f"WITH k(kp, ki) AS (VALUES {values}) "  # noqa: S608
+                    f'SELECT t.pk, t.id, t.body, t.etag FROM k CROSS JOIN "{container}" AS t '
+                    "ON t.pk = k.kp AND t.id = k.ki WHERE (t.expires_at IS NULL OR t.expires_at > ?)",
                     [*flat, now],
                 ):
                     found[(pk, doc_id)] = self._row_doc(body, etag)
