@@ -36,7 +36,6 @@ from ..errors import DependencyError
 from . import _common as common
 from .base import (
     ATTACKS,
-    GRAPH,
     BatchOp,
     Conflict,
     Doc,
@@ -64,9 +63,6 @@ POOL_SIZE = 32
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 _DEP = "cosmos"
-#: Containers indexed on a few top-level fields only (the rest index every path). Must
-#: match the indexing policy of the Bicep template (bicep/modules/cosmos.bicep).
-INDEXED_FIELDS: dict[str, tuple[str, ...]] = {GRAPH: ("kind",)}
 _clients: dict[tuple[Any, ...], CosmosClient] = {}
 _clients_lock = threading.Lock()
 
@@ -357,16 +353,6 @@ class CosmosStore(Store):
             "partition_key": PartitionKey(path="/" + common.pk_field(container)),
             "default_ttl": -1,  # TTL on, per document
         }
-        if container == GRAPH:
-            # Graph nodes are only ever point-read by id, never queried: indexing their
-            # edges, members and applied-message lists made every write pay for hundreds
-            # of index terms (RU grow with indexed paths). Only ``kind`` stays indexed.
-            spec["indexing_policy"] = {
-                "indexingMode": "consistent",
-                "automatic": True,
-                "includedPaths": [{"path": f"/{name}/?"} for name in INDEXED_FIELDS[GRAPH]],
-                "excludedPaths": [{"path": "/*"}],
-            }
         if container == ATTACKS:
             spec["vector_embedding_policy"] = {
                 "vectorEmbeddings": [

@@ -17,7 +17,7 @@ Sections (``--only a,b`` to pick; all by default):
 * ``graph``     graph-update cost per message with 1k / 10k / 100k stored prompts
 * ``decay``     reputation-decay cost per 10k users away from baseline
 * ``cost``      store operations and estimated Cosmos DB RU per analysed prompt, mixed and
-                distinct traffic, side by side with the code of ``PSS_BENCH_COST_BASE``
+                distinct traffic, side by side with the code of ``BENCH_COST_BASE``
                 (default: the commit before issue 14's batching), tests/bench/store_cost.py
 * ``lsh``       LSH band/row curve (tests/bench/lsh_curve.py)
 * ``load``      bounded load against the dev host at 1, 8 and 32 concurrent clients
@@ -478,7 +478,7 @@ def bench_decay(report: dict[str, Any], quick: bool) -> None:
 
 
 #: The commit whose store cost ``cost`` prints beside today's (before batching, 16 bands).
-COST_BASE = os.environ.get("PSS_BENCH_COST_BASE", "c3c4b2e")
+COST_BASE = os.environ.get("BENCH_COST_BASE", "c3c4b2e")
 
 
 def bench_cost(report: dict[str, Any], quick: bool) -> None:
