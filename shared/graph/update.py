@@ -43,6 +43,7 @@ from ..config import Settings
 from ..stores.base import PATTERNS, PROCESSED, Conflict, Doc, Store
 from .batchwrite import apply_nodes
 from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prompt_node_id, user_node_id
+from .patterns import shard_id as pattern_shard_id
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +198,10 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     mutators[uid] = user_mut
 
     for rule_id in msg.rule_ids:
-        nid = pattern_node_id(rule_id)
+        nid = pattern_shard_id(rule_id, message_id)  # hits spread over shards (patterns.py)
 
         def pattern_mut(doc: Doc | None, nid: str = nid, rule_id: str = rule_id) -> Doc:
-            node = _node(doc, nid, "pattern", ttl)
+            node = _node(doc, nid, "pattern_shard", ttl)
             node["rule_id"] = rule_id
             if _guarded(node, message_id):
                 node["hits"] = node.get("hits", 0) + 1

@@ -11,6 +11,7 @@ from shared.config import Settings
 from shared.errors import InputError
 from shared.graph.lookup import lookup
 from shared.graph.lsh import signature_bands
+from shared.graph.patterns import read_pattern
 from shared.graph.update import process_message
 from shared.stores.base import ATTACKS, GRAPH, PATTERNS, PROCESSED, Store
 
@@ -54,7 +55,7 @@ def test_nodes_edges_and_redelivery_are_idempotent(store: Store, settings: Setti
     assert first.outcome == "processed"
     user = store.read(GRAPH, "user:alice", "user:alice")
     prompt = store.read(GRAPH, "prompt:p1", "prompt:p1")
-    pattern = store.read(GRAPH, "pattern:pi.override.ignore_instructions", "pattern:pi.override.ignore_instructions")
+    pattern = read_pattern(store, "pattern:pi.override.ignore_instructions")  # summed over its shards
     assert user["prompts"] == 1 and user["attacks"] == 1
     assert {e["kind"] for e in prompt["edges"]} == {"sent_by", "matched"}
     assert pattern["hits"] == 1
@@ -236,3 +237,23 @@ def test_a_repeat_after_half_a_window_is_filed_again(store: Store, settings: Set
     process_message(store, settings, {**message(settings, 80, "u1", at=now - half - 5), "input_hash": "d" * 32}, "m80")
     r = process_message(store, settings, {**message(settings, 81, "u1", at=now), "input_hash": "d" * 32}, "m81")
     assert r.repeat_of is None  # its membership is refreshed, so the bucket does not forget it
+
+
+def test_pattern_hits_spread_over_shards_and_add_up(store: Store, settings: Settings) -> None:
+    from shared.graph.patterns import SHARDS
+
+    n = 40
+    for i in range(n):
+        process_message(store, settings, message(settings, 100 + i, f"s{i}", f"{ATTACK} variant {i}"), f"ms{i}")
+    rule = "pattern:pi.override.ignore_instructions"
+    shards = store.read_many(GRAPH, [(f"{rule}~{k}", f"{rule}~{k}") for k in range(SHARDS)])
+    assert len(shards) > 1 and max(d["hits"] for d in shards) < n  # no single hot document
+    assert store.read(GRAPH, rule, rule) is None
+    summed = read_pattern(store, rule)
+    assert summed is not None and summed["hits"] == n and summed["kind"] == "pattern"
+    assert len(summed["edges"]) == min(n, 50)
+    # a redelivery meets the same shard and its applied-id guard: nothing counted twice
+    process_message(store, settings, message(settings, 100, "s0", f"{ATTACK} variant 0"), "ms0")
+    store.delete(PROCESSED, "ms1", "ms1")
+    process_message(store, settings, message(settings, 101, "s1", f"{ATTACK} variant 1"), "ms1")
+    assert read_pattern(store, rule)["hits"] == n  # type: ignore[index]
