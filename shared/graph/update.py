@@ -15,6 +15,11 @@ For each analysed prompt it
    ``learning.py``, which decides whether the evidence is strong enough to go live;
 5. counts exact repeats per user (input node keyed by the prompt's HMAC).
 
+Cost (issue 14): each step reads every node it touches with one ``read_many`` and
+writes them with one ``Store.batch`` (``batchwrite.py``); a text its sender already sent
+within half the campaign window only bumps counters (input, user, pattern); rule hits go
+to pattern shard documents (``patterns.py``).
+
 Idempotent by message id: every counter update carries the message id and is
 skipped if already applied, edges and members are sets, and the message is marked
 processed only after everything else succeeded. A crash part-way leaves the message
