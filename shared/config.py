@@ -171,7 +171,7 @@ class ReputationSettings(_Group):
 class GraphSettings(_Group):
     queue_name: str = "graph-updates"
     near_duplicate_threshold: float = Field(0.8, ge=0.0, le=1.0)
-    lsh_bands: int = Field(16, ge=1, le=128)
+    lsh_bands: int = Field(8, ge=1, le=128)  # 8 x 4: tests/bench/lsh_curve.py (README "Measured")
     lsh_rows: int = Field(4, ge=1, le=32)
     campaign_min_users: int = Field(3, ge=2, le=1_000)
     campaign_window_minutes: int = Field(60, ge=1, le=10_080)

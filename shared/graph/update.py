@@ -15,6 +15,11 @@ For each analysed prompt it
    ``learning.py``, which decides whether the evidence is strong enough to go live;
 5. counts exact repeats per user (input node keyed by the prompt's HMAC).
 
+Cost (issue 14): each step reads every node it touches with one ``read_many`` and
+writes them with one ``Store.batch`` (``batchwrite.py``); a text its sender already sent
+within half the campaign window only bumps counters (input, user, pattern); rule hits go
+to pattern shard documents (``patterns.py``).
+
 Idempotent by message id: every counter update carries the message id and is
 skipped if already applied, edges and members are sets, and the message is marked
 processed only after everything else succeeded. A crash part-way leaves the message
@@ -40,15 +45,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..stores.base import GRAPH, PATTERNS, PROCESSED, Conflict, Doc, Store
+from ..stores.base import PATTERNS, PROCESSED, Conflict, Doc, Store
+from .batchwrite import apply_nodes
 from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prompt_node_id, user_node_id
+from .patterns import shard_id as pattern_shard_id
 
 log = logging.getLogger(__name__)
 
 MAX_EDGES = 200  # adjacency kept per node (most recent)
 MAX_PATTERN_EDGES = 50  # pattern nodes are hot (every hit updates them): keep them small
 MAX_NEAR_LINKS = 8  # near-duplicate edges written per message (the most similar)
+MAX_BACK_LINKS = 1  # of those, how many also get the edge written on their own node
 MAX_MEMBERS = 64  # prompts kept per LSH bucket
+MAX_FILED = 200  # senders remembered per input node (repeats within half a window)
 MAX_APPLIED = 256  # message ids remembered per node for idempotency
 MAX_CAMPAIGN_PROMPTS = 500
 #: Risk at which an attack is "confirmed" and fed to the known-attack index.
@@ -93,6 +102,7 @@ class UpdateResult:
     campaign_users: int = 0
     new_campaign: bool = False
     known_attack_added: bool = False
+    repeat_of: str | None = None  # the sender's earlier prompt of the same text (a repeat)
     elapsed_ms: float = 0.0
 
 
@@ -144,7 +154,18 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     user_hash = keyed_hash("user:" + msg.user_id)[:16]
 
     # 1. prompt, user and pattern nodes -------------------------------------
-    def prompt_mut(doc: Doc | None) -> Doc:
+    # A text this user already sent lately (input node, below) is a repeat: it costs
+    # counter increments on existing nodes, not a new prompt node and bucket memberships.
+    # The mutators run input first in every attempt, so ``repeat`` is current for the rest.
+    repeat: dict[str, str | None] = {"of": None}
+
+    def target() -> str:
+        """The prompt node this message's edges point at (the original on a repeat)."""
+        return prompt_node_id(repeat["of"]) if repeat["of"] else pid
+
+    def prompt_mut(doc: Doc | None) -> Doc | None:
+        if repeat["of"]:
+            return None
         node = _node(doc, pid, "prompt", ttl)
         node.update(
             {
@@ -166,7 +187,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             _add_edge(node, pattern_node_id(rule_id), "matched", msg.at)
         return node
 
-    store.update(GRAPH, pid, pid, prompt_mut)
+    mutators: dict[str, Any] = {pid: prompt_mut}
 
     def user_mut(doc: Doc | None) -> Doc:
         node = _node(doc, uid, "user", ttl)
@@ -176,30 +197,39 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             node["prompts"] = node.get("prompts", 0) + 1
             node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
             node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-        _add_edge(node, pid, "sent", msg.at)
+        _add_edge(node, target(), "sent", msg.at)
         return node
 
-    store.update(GRAPH, uid, uid, user_mut)
+    mutators[uid] = user_mut
 
     for rule_id in msg.rule_ids:
-        nid = pattern_node_id(rule_id)
+        nid = pattern_shard_id(rule_id, message_id)  # hits spread over shards (patterns.py)
 
         def pattern_mut(doc: Doc | None, nid: str = nid, rule_id: str = rule_id) -> Doc:
-            node = _node(doc, nid, "pattern", ttl)
+            node = _node(doc, nid, "pattern_shard", ttl)
             node["rule_id"] = rule_id
             if _guarded(node, message_id):
                 node["hits"] = node.get("hits", 0) + 1
                 node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-            _add_edge(node, pid, "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
+            _add_edge(node, target(), "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
             return node
 
-        store.update(GRAPH, nid, nid, pattern_mut)
+        mutators[nid] = pattern_mut
 
     # exact repeats per user ---------------------------------------------------
     iid = input_id(msg.input_hash)
 
     def input_mut(doc: Doc | None) -> Doc:
         node = _node(doc, iid, "input", ttl)
+        filed: dict[str, list[Any]] = node.setdefault("filed", {})  # user hash -> [prompt id, at]
+        last = filed.get(user_hash)
+        fresh = last is not None and last[0] != msg.prompt_id and float(last[1]) >= msg.at - window / 2
+        repeat["of"] = str(last[0]) if fresh and last is not None else None
+        if not fresh:
+            filed[user_hash] = [msg.prompt_id, msg.at]
+            if len(filed) > MAX_FILED:
+                for key in sorted(filed, key=lambda k: float(filed[k][1]))[: len(filed) - MAX_FILED]:
+                    del filed[key]
         if _guarded(node, message_id):
             node["seen"] = node.get("seen", 0) + 1
             if attack:
@@ -207,7 +237,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 by_user[msg.user_id] = by_user.get(msg.user_id, 0) + 1
         return node
 
-    store.update(GRAPH, iid, iid, input_mut)
+    mutators[iid] = input_mut
 
     # 2. LSH buckets: file this prompt, collect candidates ------------------------
     member = {"prompt_id": msg.prompt_id, "user": user_hash, "at": msg.at, "attack": attack}
@@ -215,10 +245,12 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     candidates: dict[str, dict[str, Any]] = {}
     bucket_campaigns: set[str] = set()
     buckets: dict[str, Doc] = {}  # as just written: lets the campaign step skip settled ones
-    for band in msg.bands:
-        bid = bucket_id(band)
+    bucket_ids = [bucket_id(band) for band in msg.bands]
+    for bid in bucket_ids:
 
-        def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc:
+        def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc | None:
+            if repeat["of"]:
+                return None  # filed by the original within the window: nothing new to add
             node = _node(doc, bid, "bucket", ttl)
             members = [m for m in node.get("members", []) if m["prompt_id"] != msg.prompt_id]
             members = [m for m in members if m["at"] >= msg.at - window or m.get("attack")]
@@ -227,12 +259,17 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             node["members"] = members[-MAX_MEMBERS:]
             return node
 
-        stored = store.update(GRAPH, bid, bid, bucket_mut) or {}
+        mutators[bid] = bucket_mut
+
+    # One read of every node above and one batch of writes (batchwrite.py); input first.
+    written = apply_nodes(store, {iid: mutators.pop(iid), **mutators})
+    for bid in bucket_ids:
+        stored = written.get(bid) or {}
         buckets[bid] = stored
         if stored.get("campaign_id") and float(stored.get("campaign_at", msg.at)) >= msg.at - window:
             bucket_campaigns.add(stored["campaign_id"])  # only a campaign still active is joined
         for m in stored.get("members", []):
-            if m["prompt_id"] == msg.prompt_id:
+            if m["prompt_id"] in (msg.prompt_id, repeat["of"]):
                 continue
             shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
             candidates[m["prompt_id"]] = m
@@ -251,6 +288,9 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     # Link only the closest few: a prompt repeated thousands of times must not cost
     # thousands of writes (campaign detection below still sees every candidate).
     linked = dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+    if repeat["of"]:
+        result.repeat_of = repeat["of"]
+        linked = {}  # the original was linked when it was filed
     if linked:
 
         def link_mut(doc: Doc | None) -> Doc:
@@ -259,8 +299,11 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
             return node
 
-        store.update(GRAPH, pid, pid, link_mut)
-        for other, sim in linked.items():
+        links: dict[str, Any] = {pid: link_mut}
+        # The edge is stored on both ends only for the closest prompt: a back edge on each
+        # of them was a replace of a large document per link (most of the stage's RU on
+        # repetitive traffic); views treat near_duplicate as undirected.
+        for other, sim in list(linked.items())[:MAX_BACK_LINKS]:
             oid = prompt_node_id(other)
 
             def back_mut(doc: Doc | None, sim: float = sim) -> Doc | None:
@@ -269,9 +312,10 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 _add_edge(doc, pid, "near_duplicate", msg.at, sim)
                 return doc
 
-            store.update(GRAPH, oid, oid, back_mut)
+            links[oid] = back_mut
+        apply_nodes(store, links)
 
-    if attack:
+    if attack and not repeat["of"]:  # a repeat adds no user to a campaign
         campaign = _campaign(msg, user_hash, candidates, near, window, g.campaign_min_users, bucket_campaigns)
         if campaign is not None:
             cid, members = campaign
@@ -383,6 +427,7 @@ def _record_campaign(
             and float(doc.get("campaign_at", 0.0)) >= msg.at - settings.graph.campaign_window_minutes * 15.0
         )
 
+    stamps: dict[str, Any] = {}
     for band in msg.bands:
         bid = bucket_id(band)
         if bid in buckets and settled(buckets[bid]):
@@ -396,7 +441,7 @@ def _record_campaign(
             doc["campaign_at"] = max(float(doc.get("campaign_at", 0.0)), msg.at)  # membership decays from here
             return doc
 
-        store.update(GRAPH, bid, bid, stamp)
+        stamps[bid] = stamp
     cnode = campaign_node_id(cid)
 
     def cnode_mut(doc: Doc | None) -> Doc:
@@ -408,7 +453,8 @@ def _record_campaign(
         _add_edge(node, user_node_id(msg.user_id), "involves", msg.at)  # members are known by hash only
         return node
 
-    store.update(GRAPH, cnode, cnode, cnode_mut)
+    stamps[cnode] = cnode_mut
+    apply_nodes(store, stamps)  # bucket stamps and the campaign node: one read, one batch
     if created["new"]:
         from .. import telemetry
 

@@ -24,6 +24,7 @@ from ..params import int_param
 from ..stores.base import GRAPH, PATTERNS, Filter, OrderBy, Store
 from ..tenancy import LOCAL_CALLER, Caller, tenant_in_view, unscope
 from .lookup import prompt_node_id, user_node_id
+from .patterns import read_pattern
 
 _PUBLIC_NODE_FIELDS = (
     "id",
@@ -142,7 +143,7 @@ def _find_node(store: Store, ident: str, caller: Caller) -> dict[str, Any] | Non
     else:
         candidates = [user_node_id(caller.scope(ident)), prompt_node_id(ident)]
     for node_id in candidates:
-        node = store.read(GRAPH, node_id, node_id)
+        node = read_pattern(store, node_id) if node_id.startswith("pattern:") else store.read(GRAPH, node_id, node_id)
         if node is not None and node.get("kind") not in ("bucket", "input") and _visible(node, caller):
             return node
     return None

@@ -149,6 +149,30 @@ class TooManyConflicts(StoreError):
         )
 
 
+BatchKind = Literal["create", "upsert", "replace", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOp:
+    """One write of a :meth:`Store.batch`: ``create``/``upsert``/``replace`` carry ``doc``
+    (``replace`` also the ``etag`` it read); ``delete`` carries ``pk`` and ``doc_id``
+    (and optionally ``etag``)."""
+
+    kind: BatchKind
+    container: str
+    doc: Doc | None = None
+    etag: str | None = None
+    pk: str | None = None
+    doc_id: str | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        """``(container, partition key, id)`` of the document this operation writes."""
+        if self.doc is not None:
+            field = PARTITION_KEYS[self.container]
+            return self.container, str(self.doc.get(field, "")), str(self.doc.get("id", ""))
+        return self.container, str(self.pk or ""), str(self.doc_id or "")
+
+
 #: ``update`` callback: receives the current document (or ``None`` if absent) and
 #: returns the new document, or ``None`` to leave it unchanged. It may be called
 #: several times (once per attempt), so it must not have side effects.
@@ -170,6 +194,8 @@ class Store(ABC):
     #: in lock-step and waste O(writers^2) reads and writes (RUs on Cosmos).
     update_backoff_base_s: float = 0.002
     update_backoff_cap_s: float = 0.1
+    #: Whether :meth:`batch` applies each partition group all-or-nothing.
+    atomic_batches: bool = False
 
     # ---- single documents -------------------------------------------------
     @abstractmethod
@@ -210,6 +236,34 @@ class Store(ABC):
     @abstractmethod
     def read_many(self, container: str, keys: list[tuple[str, str]]) -> list[Doc]:
         """Point-read several ``(pk, id)`` pairs; missing ones are skipped."""
+
+    def batch(self, ops: list[BatchOp]) -> list[Doc | None]:
+        """Apply several writes; returns what each wrote (``None`` for a delete).
+
+        Atomicity is per *partition group* (same container and partition key): a group
+        is all-or-nothing, and the first :class:`Conflict` / :class:`PreconditionFailed`
+        of the batch is raised. SQLite applies the whole batch in one transaction (so one
+        conflict rolls everything back); Cosmos DB runs a transactional batch per group
+        and the groups concurrently, so groups other than the failed one may be applied:
+        callers must make a batch idempotent and retry it as a whole. This base version
+        (for wrappers) applies the operations one by one.
+        """
+        out: list[Doc | None] = []
+        for op in ops:
+            out.append(self._apply_one(op))
+        return out
+
+    def _apply_one(self, op: BatchOp) -> Doc | None:
+        if op.kind == "create":
+            return self.create(op.container, op.doc or {})
+        if op.kind == "upsert":
+            return self.upsert(op.container, op.doc or {})
+        if op.kind == "replace":
+            return self.replace(op.container, op.doc or {}, op.etag or "")
+        if op.kind == "delete":
+            self.delete(op.container, op.pk or "", op.doc_id or "", op.etag)
+            return None
+        raise ValueError(f"unknown batch operation {op.kind!r}")
 
     # ---- lifecycle --------------------------------------------------------
     @abstractmethod

@@ -36,6 +36,7 @@ from ..errors import DependencyError
 from . import _common as common
 from .base import (
     ATTACKS,
+    BatchOp,
     Conflict,
     Doc,
     Filter,
@@ -64,6 +65,21 @@ _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _DEP = "cosmos"
 _clients: dict[tuple[Any, ...], CosmosClient] = {}
 _clients_lock = threading.Lock()
+
+
+_pool: Any = None
+_pool_lock = threading.Lock()
+
+
+def _batch_pool() -> Any:
+    """Threads for the partition groups of one batch (lazy; sized like the connection pool)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="cosmos-batch")
+        return _pool
 
 
 # ---- the process-wide client ---------------------------------------------------------
@@ -302,6 +318,11 @@ class CosmosStore(Store):
         self._db: DatabaseProxy | None = None
         self._proxies: dict[str, ContainerProxy] = {}
         self._schema_lock = threading.Lock()
+        #: The local Cosmos-protocol server runs transactional batches of creates only (its
+        #: upsert/replace/delete want a per-operation partition key the SDK does not send),
+        #: so against it a group is applied as point writes in order, stopping at the first
+        #: failure (not atomic). In Azure every group is one transactional batch.
+        self.atomic_batches = not _is_loopback(settings.cosmos_endpoint or "")
 
     # ---- schema -----------------------------------------------------------------------
     @property
@@ -587,6 +608,90 @@ class CosmosStore(Store):
             items = proxy.read_items(items=[(doc_id, pk) for pk, doc_id in wanted])
         found = {(str(i.get(pk_field)), str(i.get("id"))): _public(i) for i in items}
         return [found[k] for k in wanted if k in found]
+
+    # ---- several writes ---------------------------------------------------------------
+    def batch(self, ops: list[BatchOp]) -> list[Doc | None]:
+        """A transactional batch per (container, partition key) group with more than one
+        operation; single operations as point writes; the groups concurrently (on the
+        client's connection pool). Raises the first group failure after all groups ran."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, op in enumerate(ops):
+            container, pk, _id = op.key()
+            common.pk_field(container)
+            groups.setdefault((container, pk), []).append(i)
+        out: list[Doc | None] = [None] * len(ops)
+
+        def run(key: tuple[str, str], idx: list[int]) -> None:
+            if len(idx) == 1 or not self.atomic_batches:
+                for i in idx:
+                    out[i] = self._apply_one(ops[i])
+                return
+            for i, doc in zip(idx, self._transactional(key[0], key[1], [ops[i] for i in idx]), strict=True):
+                out[i] = doc
+
+        items = list(groups.items())
+        if len(items) == 1:
+            run(*items[0])
+            return out
+        failures: list[BaseException] = []
+        pool = _batch_pool()
+        futures = [pool.submit(run, key, idx) for key, idx in items]
+        for future in futures:
+            exc = future.exception()
+            if exc is not None:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+        return out
+
+    def _transactional(self, container: str, pk: str, ops: list[BatchOp]) -> list[Doc | None]:
+        """One Cosmos transactional batch (all operations share ``pk``; at most 100)."""
+        from azure.cosmos import exceptions as cx
+
+        if len(ops) > 100:
+            raise ValueError("a transactional batch holds at most 100 operations")
+        calls: list[Any] = []
+        for op in ops:
+            if op.kind == "delete":
+                common.check_key(op.pk or "", op.doc_id or "")
+                extra = {"if_match_etag": op.etag} if op.etag else {}
+                calls.append(("delete", (op.doc_id,), extra))
+                continue
+            body, _pk, doc_id, _text = common.clean(container, op.doc or {})
+            if op.kind == "replace":
+                if not isinstance(op.etag, str) or not op.etag:
+                    raise PreconditionFailed(container, doc_id)
+                calls.append(("replace", (doc_id, body), {"if_match_etag": op.etag}))
+            elif op.kind in ("create", "upsert"):
+                calls.append((op.kind, (body,)))
+            else:
+                raise ValueError(f"unknown batch operation {op.kind!r}")
+        proxy = self._proxy(container)
+        with _guard(container):
+            try:
+                results = proxy.execute_item_batch(calls, partition_key=pk)
+            except cx.CosmosBatchOperationError as exc:
+                raise self._batch_error(container, ops, exc) from None
+        docs: list[Doc | None] = []
+        for op, result in zip(ops, results, strict=True):
+            body = result.get("resourceBody") if isinstance(result, Mapping) else None
+            docs.append(None if op.kind == "delete" or not body else _public(body))
+        return docs
+
+    @staticmethod
+    def _batch_error(container: str, ops: list[BatchOp], exc: Any) -> Exception:
+        index = exc.error_index if isinstance(exc.error_index, int) else 0
+        _c, _pk, doc_id = ops[min(max(index, 0), len(ops) - 1)].key()
+        status = None
+        responses = exc.operation_responses or []
+        if 0 <= index < len(responses) and isinstance(responses[index], Mapping):
+            status = responses[index].get("statusCode")
+        status = status or exc.status_code
+        if status == 409:
+            return Conflict(container, doc_id)
+        if status in (412, 404):
+            return PreconditionFailed(container, doc_id)
+        return _map_error(exc, container, doc_id)
 
     # ---- lifecycle --------------------------------------------------------------------
     def ping(self) -> None:

@@ -11,6 +11,7 @@ from shared.config import Settings
 from shared.errors import InputError
 from shared.graph.lookup import lookup
 from shared.graph.lsh import signature_bands
+from shared.graph.patterns import read_pattern
 from shared.graph.update import process_message
 from shared.stores.base import ATTACKS, GRAPH, PATTERNS, PROCESSED, Store
 
@@ -54,7 +55,7 @@ def test_nodes_edges_and_redelivery_are_idempotent(store: Store, settings: Setti
     assert first.outcome == "processed"
     user = store.read(GRAPH, "user:alice", "user:alice")
     prompt = store.read(GRAPH, "prompt:p1", "prompt:p1")
-    pattern = store.read(GRAPH, "pattern:pi.override.ignore_instructions", "pattern:pi.override.ignore_instructions")
+    pattern = read_pattern(store, "pattern:pi.override.ignore_instructions")  # summed over its shards
     assert user["prompts"] == 1 and user["attacks"] == 1
     assert {e["kind"] for e in prompt["edges"]} == {"sent_by", "matched"}
     assert pattern["hits"] == 1
@@ -190,3 +191,69 @@ def test_two_tenants_make_an_entry_live_only_with_rule_evidence(store: Store, se
     assert doc["status"] == "candidate" and len(doc["tenants"]) == 2
     listed = {e["id"]: e for e in list_entries(store, {})["entries"]}
     assert listed["attack:" + "c" * 32]["sources"] == ["tenants"] and listed["attack:" + "c" * 32]["tenants"] == 2
+
+
+def test_a_text_the_sender_already_sent_costs_counters_not_new_documents(store: Store, settings: Settings) -> None:
+    from shared.graph.lookup import bucket_id, input_id, prompt_node_id, user_node_id
+    from shared.stores.base import GRAPH
+
+    first = {**message(settings, 60, "u1"), "input_hash": "f" * 32}
+    process_message(store, settings, first, "m60")
+    bands = first["bands"]
+    etags = {b: store.read(GRAPH, bucket_id(b), bucket_id(b))["_etag"] for b in bands}  # type: ignore[index]
+    again = {**message(settings, 61, "u1"), "input_hash": "f" * 32}
+    result = process_message(store, settings, again, "m61")
+    assert result.repeat_of == "p60"
+    assert store.read(GRAPH, prompt_node_id("p61"), prompt_node_id("p61")) is None  # no new prompt node
+    assert {b: store.read(GRAPH, bucket_id(b), bucket_id(b))["_etag"] for b in bands} == etags  # type: ignore[index]
+    node = store.read(GRAPH, input_id("f" * 32), input_id("f" * 32))
+    assert node is not None and node["seen"] == 2
+    user = store.read(GRAPH, user_node_id("u1"), user_node_id("u1"))
+    assert user is not None and user["prompts"] == 2 and user["attacks"] == 2
+    assert [e["to"] for e in user["edges"] if e["kind"] == "sent"] == [prompt_node_id("p60")]
+    # Redelivered, the repeat still counts once.
+    assert process_message(store, settings, again, "m61").outcome == "duplicate"
+    # Another sender of the same text is filed as usual (campaigns count senders).
+    other = process_message(store, settings, {**message(settings, 62, "u2"), "input_hash": "f" * 32}, "m62")
+    assert other.repeat_of is None and "p60" in other.near_duplicates
+    members = store.read(GRAPH, bucket_id(bands[0]), bucket_id(bands[0]))["members"]  # type: ignore[index]
+    assert {m["prompt_id"] for m in members} == {"p60", "p62"}
+
+
+def test_repeats_by_one_sender_do_not_make_a_campaign_but_new_senders_do(store: Store, settings: Settings) -> None:
+    same = "e" * 32
+    for i in range(4):
+        r = process_message(store, settings, {**message(settings, 70 + i, "u1"), "input_hash": same}, f"m7{i}")
+        assert r.campaign_id is None
+    r = process_message(store, settings, {**message(settings, 75, "u2"), "input_hash": same}, "m75")
+    assert r.campaign_id is None
+    r = process_message(store, settings, {**message(settings, 76, "u3"), "input_hash": same}, "m76")
+    assert r.campaign_id is not None and r.campaign_users == 3
+
+
+def test_a_repeat_after_half_a_window_is_filed_again(store: Store, settings: Settings) -> None:
+    half = settings.graph.campaign_window_minutes * 30.0
+    now = time.time()
+    process_message(store, settings, {**message(settings, 80, "u1", at=now - half - 5), "input_hash": "d" * 32}, "m80")
+    r = process_message(store, settings, {**message(settings, 81, "u1", at=now), "input_hash": "d" * 32}, "m81")
+    assert r.repeat_of is None  # its membership is refreshed, so the bucket does not forget it
+
+
+def test_pattern_hits_spread_over_shards_and_add_up(store: Store, settings: Settings) -> None:
+    from shared.graph.patterns import SHARDS
+
+    n = 40
+    for i in range(n):
+        process_message(store, settings, message(settings, 100 + i, f"s{i}", f"{ATTACK} variant {i}"), f"ms{i}")
+    rule = "pattern:pi.override.ignore_instructions"
+    shards = store.read_many(GRAPH, [(f"{rule}~{k}", f"{rule}~{k}") for k in range(SHARDS)])
+    assert len(shards) > 1 and max(d["hits"] for d in shards) < n  # no single hot document
+    assert store.read(GRAPH, rule, rule) is None
+    summed = read_pattern(store, rule)
+    assert summed is not None and summed["hits"] == n and summed["kind"] == "pattern"
+    assert len(summed["edges"]) == min(n, 50)
+    # a redelivery meets the same shard and its applied-id guard: nothing counted twice
+    process_message(store, settings, message(settings, 100, "s0", f"{ATTACK} variant 0"), "ms0")
+    store.delete(PROCESSED, "ms1", "ms1")
+    process_message(store, settings, message(settings, 101, "s1", f"{ATTACK} variant 1"), "ms1")
+    assert read_pattern(store, rule)["hits"] == n  # type: ignore[index]

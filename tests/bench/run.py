@@ -18,6 +18,10 @@ Sections (``--only a,b`` to pick; all by default):
 * ``devhost``   analyze requests/s and p50/p95 through the dev host (embedded default)
 * ``graph``     graph-update cost per message with 1k / 10k / 100k stored prompts
 * ``decay``     reputation-decay cost per 10k users away from baseline
+* ``cost``      store operations and estimated Cosmos DB RU per analysed prompt, mixed and
+                distinct traffic, side by side with the code of ``BENCH_COST_BASE``
+                (default: the commit before issue 14's batching), tests/bench/store_cost.py
+* ``lsh``       LSH band/row curve (tests/bench/lsh_curve.py)
 * ``load``      bounded load against the dev host at 1, 8 and 32 concurrent clients
 
 Figures are printed side by side with their targets and written to ``.bench/report.json``.
@@ -496,6 +500,27 @@ def bench_decay(report: dict[str, Any], quick: bool) -> None:
     }
 
 
+#: The commit whose store cost ``cost`` prints beside today's (before batching, 16 bands).
+COST_BASE = os.environ.get("BENCH_COST_BASE", "c3c4b2e")
+
+
+def bench_cost(report: dict[str, Any], quick: bool) -> None:
+    header(f"store operations and estimated RU per analysed prompt (now vs {COST_BASE})")
+    sys.path.insert(0, str(Path(__file__).parent))
+    import store_cost  # type: ignore[import-not-found]
+
+    store_cost.main(["--n", "100" if quick else "300", "--compare", COST_BASE])
+    report["store_cost"] = json.loads((OUT / "store_cost.json").read_text())
+
+
+def bench_lsh(report: dict[str, Any], quick: bool) -> None:
+    header("LSH bands x rows: near-duplicate recall / precision at J >= 0.8 vs bucket documents per text")
+    sys.path.insert(0, str(Path(__file__).parent))
+    import lsh_curve  # type: ignore[import-not-found]
+
+    report["lsh_curve"] = lsh_curve.main()
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any], bool], None]] = {
     "core": bench_core,
     "redos": bench_redos,
@@ -506,6 +531,8 @@ SECTIONS: dict[str, Callable[[dict[str, Any], bool], None]] = {
     "devhost": bench_devhost,
     "graph": bench_graph,
     "decay": bench_decay,
+    "cost": bench_cost,
+    "lsh": bench_lsh,
 }
 
 
