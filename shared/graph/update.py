@@ -366,8 +366,11 @@ def _campaign(
     if bucket_campaigns:
         cid = sorted(bucket_campaigns)[0]  # join the existing campaign
     else:
-        # Deterministic id: the same neighbourhood always names the same campaign.
-        seed = min(component)
+        # Deterministic id from the earliest member other than this message: two handlers
+        # that see the same earlier attacks at once (each without the other's new prompt)
+        # name the same campaign and meet on its document instead of splitting it in two.
+        others = [n for n in component if n != me] or [me]
+        seed = min(others, key=lambda n: (graph.nodes[n]["at"], n))
         cid = "c-" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
     members = [{"prompt_id": n, "user": graph.nodes[n]["user"], "at": graph.nodes[n]["at"]} for n in component]
     return cid, members
