@@ -17,6 +17,7 @@ from typing import Any
 from infra.devhost import DevHost
 from shared.config import set_settings
 from shared.pipeline import set_pipeline
+from shared.secrets import set_secret_provider
 from shared.service import set_service
 from shared.stores import set_store
 
@@ -32,7 +33,8 @@ def reset_singletons() -> None:
         store = stores._store  # closing the previous test's store
     except AttributeError:
         pass
-    for setter in (set_service, set_pipeline, set_store, set_settings):
+    # the secret provider too: it caches what it read (or did not find) for the last host
+    for setter in (set_service, set_pipeline, set_store, set_settings, set_secret_provider):
         setter(None)
     if store is not None:
         store.close()
