@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import ReputationSettings
-from .stores.base import USERS, Store
+from .stores.base import USERS, Snapshot, Store
 
 MAX_RECENT_VIOLATIONS = 20
 MAX_APPLIED_IDS = 64
@@ -154,21 +154,33 @@ def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: 
 
 def load_profile(store: Store, user_id: str, settings: ReputationSettings, now: float) -> UserProfile:
     """The profile as of ``now`` (decay applied in memory, nothing written)."""
+    return read_profile(store, user_id, settings, now)[0]
+
+
+def read_profile(store: Store, user_id: str, settings: ReputationSettings, now: float) -> tuple[UserProfile, Snapshot]:
+    """The profile as of ``now`` and the document it came from, so that recording the
+    analysis (``record_outcome``) can update it without reading it a second time."""
     doc = store.read(USERS, user_id, user_id)
     profile = UserProfile.from_doc(doc) if doc else UserProfile.new(user_id, settings)
-    return apply_decay(profile, now, settings)
+    return apply_decay(profile, now, settings), Snapshot(doc)
 
 
 def record_outcome(
-    store: Store, user_id: str, outcome: Outcome, settings: ReputationSettings, now: float
+    store: Store,
+    user_id: str,
+    outcome: Outcome,
+    settings: ReputationSettings,
+    now: float,
+    snapshot: Snapshot | None = None,
 ) -> UserProfile:
-    """Apply one analysis to the stored profile with optimistic concurrency."""
+    """Apply one analysis to the stored profile with optimistic concurrency (``snapshot``:
+    the profile document as the SafetyAgent read it, saving a read when still current)."""
 
     def mutate(doc: dict[str, Any] | None) -> dict[str, Any]:
         profile = UserProfile.from_doc(doc) if doc else UserProfile.new(user_id, settings)
         return apply_outcome(profile, outcome, now, settings).to_doc()
 
-    stored = store.update(USERS, user_id, user_id, mutate)
+    stored = store.update(USERS, user_id, user_id, mutate, snapshot=snapshot)
     assert stored is not None
     return UserProfile.from_doc(stored)
 

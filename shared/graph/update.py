@@ -4,8 +4,10 @@ For each analysed prompt it
 
 1. adds the prompt node and links it to its user and to the pattern (rule) nodes
    that fired;
-2. files the prompt in its LSH band buckets and reads back the other prompts in
-   those buckets: its near-duplicate candidates, found without scanning history;
+2. files an attack (on its own evidence) in its LSH band buckets and reads back the
+   other prompts in those buckets: its near-duplicate candidates, found without
+   scanning history. A prompt that is not an attack is not filed: it could join no
+   campaign, and only texts with rule evidence look buckets up (``lookup.py``);
 3. builds the neighbourhood (this prompt, its candidates, their users) as a small
    NetworkX graph, links near-duplicates, and looks for a *coordinated campaign*:
    near-duplicate attack prompts from at least ``campaign_min_users`` distinct users
@@ -245,7 +247,11 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     candidates: dict[str, dict[str, Any]] = {}
     bucket_campaigns: set[str] = set()
     buckets: dict[str, Doc] = {}  # as just written: lets the campaign step skip settled ones
-    bucket_ids = [bucket_id(band) for band in msg.bands]
+    # Proportional cost: only an attack on its own evidence can join or form a campaign,
+    # and the analyze stage reads buckets only for texts with rule evidence (lookup.py),
+    # so a text that is not an attack is not filed (its exact repeats are still counted
+    # on the input node). Most traffic is benign: this is most of the saving.
+    bucket_ids = [bucket_id(band) for band in msg.bands] if attack else []
     for bid in bucket_ids:
 
         def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc | None:

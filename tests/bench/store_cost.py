@@ -18,7 +18,8 @@ old index terms, so it costs about twice an insert):
     query   = 2.5 + sum(read of each returned item)
 
 Traffic: "mixed" is the load generator's request mix (tests/bench/load.py: benign,
-injection, SQL, PII texts, each numbered, from 200 users); "distinct" is the dev corpus.
+injection, SQL, PII texts, each numbered, from 200 users); "distinct" is the dev corpus
+(about half attacks); "realistic" is nine benign corpus texts to one corpus attack.
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ def make_meter(src: Path) -> Any:
     return Metered
 
 
+SHAPES = ("mixed", "distinct", "realistic")
+
+
 def traffic(kind: str, n: int) -> list[tuple[str, str]]:
     """``(user_id, prompt)`` pairs."""
     if kind == "distinct":
@@ -168,6 +172,19 @@ def traffic(kind: str, n: int) -> list[tuple[str, str]]:
         texts = [t for t in texts if len(t) <= 2000]
         random.Random(5).shuffle(texts)
         return [(f"bench-d-{i % 200}", texts[i % len(texts)]) for i in range(n)]
+    if kind == "realistic":
+        records = [json.loads(line) for line in DEV.open(encoding="utf-8")]
+        by_label = {
+            label: [r["text"] for r in records if r.get("label") == label and len(r["text"]) <= 2000]
+            for label in ("benign", "attack")
+        }
+        for texts in by_label.values():
+            random.Random(7).shuffle(texts)
+        out = []
+        for i in range(n):
+            pool = by_label["attack"] if i % 10 == 9 else by_label["benign"]
+            out.append((f"bench-r-{i % 200}", pool[i % len(pool)]))
+        return out
     sys.path.insert(0, str(ROOT / "tests" / "bench"))
     from load import MIX  # type: ignore[import-not-found]
 
@@ -192,7 +209,7 @@ def measure(src: Path, n: int) -> dict[str, Any]:
     settings = load_settings(classifier={"enabled": False})
     meter_cls = make_meter(src)
     out: dict[str, Any] = {"bands": settings.graph.lsh_bands}
-    for kind in ("mixed", "distinct"):
+    for kind in SHAPES:
         with tempfile.TemporaryDirectory() as tmp:
             store = meter_cls(SqliteStore(f"{tmp}/cost.sqlite3"))
             pipe = Pipeline.build(settings, store=store)
@@ -260,7 +277,9 @@ def extract(rev: str, into: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="prompts per traffic shape")
-    parser.add_argument("--compare", metavar="REV", help="also measure git revision REV in the same run")
+    parser.add_argument(
+        "--compare", metavar="REV", action="append", default=[], help="also measure git revision REV (repeatable)"
+    )
     parser.add_argument(
         "--graph-index-kind",
         action="store_true",
@@ -270,16 +289,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.graph_index_kind:
         os.environ["BENCH_GRAPH_INDEX"] = "kind"
     rows = {"now": run_child(ROOT, args.n)}
-    if args.compare:
+    for rev in args.compare:
         with tempfile.TemporaryDirectory() as tmp:
-            rows[args.compare] = run_child(extract(args.compare, Path(tmp)), args.n)
+            rows[rev] = run_child(extract(rev, Path(tmp)), args.n)
     print(f"store cost per analysed prompt ({args.n} prompts per shape; targets: <= 10 ops, <= 40 RU)")
     print(
         f"{'code':>10} {'bands':>5} {'traffic':>9} {'reads':>6} {'writes':>6} {'ops':>6} {'requests':>8} "
         f"{'RU':>6} {'graph ops':>9} {'graph RU':>8} {'ms':>6}"
     )
     for name, row in rows.items():
-        for kind in ("mixed", "distinct"):
+        for kind in SHAPES:
             r = row[kind]
             print(
                 f"{name[:10]:>10} {row['bands']:>5} {kind:>9} {r['reads']:6.1f} {r['writes']:6.1f} "
