@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .findings import ATTACK_THREATS, Decision
-from .reputation import Outcome, UserProfile, record_outcome
-from .stores.base import AUDIT, PROMPTS, Snapshot, Store
+from .reputation import Outcome, Snapshot, UserProfile, record_outcome
+from .stores.base import AUDIT, PROMPTS, Store
 from .tenancy import tenant_of
 
 if TYPE_CHECKING:

@@ -23,11 +23,12 @@ lose a count or a violation.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import ReputationSettings
-from .stores.base import USERS, Snapshot, Store
+from .stores.base import PARTITION_KEYS, USERS, Conflict, PreconditionFailed, Store
 
 MAX_RECENT_VIOLATIONS = 20
 MAX_APPLIED_IDS = 64
@@ -152,6 +153,13 @@ def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: 
     return profile
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A profile document as read earlier (``None``: there was none), with its ETag."""
+
+    doc: dict[str, Any] | None
+
+
 def load_profile(store: Store, user_id: str, settings: ReputationSettings, now: float) -> UserProfile:
     """The profile as of ``now`` (decay applied in memory, nothing written)."""
     return read_profile(store, user_id, settings, now)[0]
@@ -180,7 +188,19 @@ def record_outcome(
         profile = UserProfile.from_doc(doc) if doc else UserProfile.new(user_id, settings)
         return apply_outcome(profile, outcome, now, settings).to_doc()
 
-    stored = store.update(USERS, user_id, user_id, mutate, snapshot=snapshot)
+    if snapshot is not None:
+        # First try: write over the document as the SafetyAgent read it (one read saved);
+        # if it changed since, the ETag says so and the ordinary read-modify-write follows.
+        new = {k: v for k, v in mutate(copy.deepcopy(snapshot.doc)).items() if not k.startswith("_")}
+        new["id"] = user_id
+        new[PARTITION_KEYS[USERS]] = user_id
+        try:
+            if snapshot.doc is None:
+                return UserProfile.from_doc(store.create(USERS, new))
+            return UserProfile.from_doc(store.replace(USERS, new, snapshot.doc["_etag"]))
+        except (PreconditionFailed, Conflict):
+            pass
+    stored = store.update(USERS, user_id, user_id, mutate)
     assert stored is not None
     return UserProfile.from_doc(stored)
 

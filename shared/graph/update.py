@@ -15,12 +15,15 @@ For each analysed prompt it
    the analyze stage sees membership with a few point reads;
 4. offers attacks to the known-attack index (``attacks`` container) through
    ``learning.py``, which decides whether the evidence is strong enough to go live;
-5. counts exact repeats per user (input node keyed by the prompt's HMAC).
+5. counts exact repeats of attacks per user (input node keyed by the prompt's HMAC).
 
 Cost (issue 14): each step reads every node it touches with one ``read_many`` and
 writes them with one ``Store.batch`` (``batchwrite.py``); a text its sender already sent
 within half the campaign window only bumps counters (input, user, pattern); rule hits go
-to pattern shard documents (``patterns.py``).
+to pattern shard documents (``patterns.py``). Proportional cost: a prompt that is not an
+attack on its own evidence (most traffic) writes only its prompt node and its user node
+(no input node, no buckets), the prompt node is created without a read, its near-duplicate
+edges go into that same write, and a first delivery does not read the processed marker.
 
 Idempotent by message id: every counter update carries the message id and is
 skipped if already applied, edges and members are sets, and the message is marked
@@ -137,11 +140,17 @@ def _node(doc: Doc | None, node_id: str, kind: str, ttl: int) -> Doc:
     return node
 
 
-def process_message(store: Store, settings: Settings, raw: dict[str, Any], message_id: str) -> UpdateResult:
-    """Apply one graph-update message (see module docstring). Raises on store failure."""
+def process_message(
+    store: Store, settings: Settings, raw: dict[str, Any], message_id: str, first_delivery: bool = False
+) -> UpdateResult:
+    """Apply one graph-update message (see module docstring). Raises on store failure.
+
+    ``first_delivery``: the queue says no earlier delivery of this message began (dequeue
+    count 1), so the processed marker cannot exist yet and is not read; the marker is
+    still written last, and its create conflicting still reports a duplicate."""
     started = time.perf_counter()
     msg = GraphMessage.model_validate(raw)
-    if store.read(PROCESSED, message_id, message_id) is not None:
+    if not first_delivery and store.read(PROCESSED, message_id, message_id) is not None:
         return UpdateResult("duplicate")
     g = settings.graph
     ttl = g.node_ttl_days * 86_400
@@ -239,7 +248,12 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 by_user[msg.user_id] = by_user.get(msg.user_id, 0) + 1
         return node
 
-    mutators[iid] = input_mut
+    # Only an attack on its own evidence needs the input node: repeats of it are what
+    # the analyze stage looks up (``attacks_by_user``), and only an attack is filed in
+    # buckets (the ``filed`` map spares its repeats that). A benign repeat costs a new
+    # prompt node instead of an input node: the same one write, and one read less.
+    if attack:
+        mutators[iid] = input_mut
 
     # 2. LSH buckets: file this prompt, collect candidates ------------------------
     member = {"prompt_id": msg.prompt_id, "user": user_hash, "at": msg.at, "attack": attack}
@@ -263,49 +277,68 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             members.append(member)
             members.sort(key=lambda m: m["at"])
             node["members"] = members[-MAX_MEMBERS:]
+            filing[bid] = node
             return node
 
         mutators[bid] = bucket_mut
 
-    # One read of every node above and one batch of writes (batchwrite.py); input first.
-    written = apply_nodes(store, {iid: mutators.pop(iid), **mutators})
+    def near_of(docs: Mapping[str, Doc]) -> dict[str, float]:
+        """Near-duplicates (prompt id -> estimated Jaccard) among the members of ``docs``."""
+        shared_bands.clear()
+        candidates.clear()
+        for doc in docs.values():
+            for m in doc.get("members", []):
+                if m["prompt_id"] in (msg.prompt_id, repeat["of"]):
+                    continue
+                shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
+                candidates[m["prompt_id"]] = m
+        n_bands = max(1, len(msg.bands))
+        near: dict[str, float] = {}
+        for other, count in shared_bands.items():
+            # P(band agrees) = J ** rows, so J ~ (share of agreeing bands) ** (1 / rows).
+            est = (count / n_bands) ** (1.0 / g.lsh_rows)
+            if est >= g.near_duplicate_threshold:
+                near[other] = est
+        return near
+
+    def linked_of(near: Mapping[str, float]) -> dict[str, float]:
+        """Link only the closest few: a prompt repeated thousands of times must not cost
+        thousands of writes (campaign detection still sees every candidate)."""
+        return dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+
+    filing: dict[str, Doc] = {}  # buckets as this attempt files them (the mutators run in order)
+
+    def prompt_links_mut(doc: Doc | None) -> Doc | None:
+        # Runs after the bucket mutators: the near-duplicate edges go into the same write.
+        node = prompt_mut(doc)
+        if node is not None:
+            for other, sim in linked_of(near_of(filing)).items():
+                _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
+        return node
+
+    # One read of every node above and one batch of writes (batchwrite.py): input first,
+    # then the buckets, then the prompt node (created without a read: its id is new).
+    ordered: dict[str, Any] = {iid: mutators.pop(iid)} if iid in mutators else {}
+    ordered.update({bid: mutators.pop(bid) for bid in bucket_ids})
+    mutators[pid] = prompt_links_mut
+    ordered.update(mutators)
+    written = apply_nodes(store, ordered, fresh=frozenset({pid}))
     for bid in bucket_ids:
         stored = written.get(bid) or {}
         buckets[bid] = stored
         if stored.get("campaign_id") and float(stored.get("campaign_at", msg.at)) >= msg.at - window:
             bucket_campaigns.add(stored["campaign_id"])  # only a campaign still active is joined
-        for m in stored.get("members", []):
-            if m["prompt_id"] in (msg.prompt_id, repeat["of"]):
-                continue
-            shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
-            candidates[m["prompt_id"]] = m
 
     # 3. neighbourhood analysis ---------------------------------------------------
     result = UpdateResult("processed")
-    n_bands = max(1, len(msg.bands))
-    rows = settings.graph.lsh_rows
-    near: dict[str, float] = {}
-    for other, count in shared_bands.items():
-        # P(band agrees) = J ** rows, so J ~ (share of agreeing bands) ** (1 / rows).
-        est = (count / n_bands) ** (1.0 / rows)
-        if est >= g.near_duplicate_threshold:
-            near[other] = est
+    near = near_of(buckets)
     result.near_duplicates = sorted(near)
-    # Link only the closest few: a prompt repeated thousands of times must not cost
-    # thousands of writes (campaign detection below still sees every candidate).
-    linked = dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+    linked = linked_of(near)
     if repeat["of"]:
         result.repeat_of = repeat["of"]
         linked = {}  # the original was linked when it was filed
     if linked:
-
-        def link_mut(doc: Doc | None) -> Doc:
-            node = _node(doc, pid, "prompt", ttl)
-            for other, sim in linked.items():
-                _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
-            return node
-
-        links: dict[str, Any] = {pid: link_mut}
+        links: dict[str, Any] = {}
         # The edge is stored on both ends only for the closest prompt: a back edge on each
         # of them was a replace of a large document per link (most of the stage's RU on
         # repetitive traffic); views treat near_duplicate as undirected.

@@ -179,13 +179,6 @@ class BatchOp:
 Mutator = Callable[[Doc | None], Doc | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A document as read earlier (``None``: it was absent), offered to :meth:`Store.update`."""
-
-    doc: Doc | None
-
-
 class Store(ABC):
     """Document store over the containers in :data:`CONTAINERS`."""
 
@@ -284,14 +277,8 @@ class Store(ABC):
     def partition_key(self, container: str, doc: Doc) -> str:
         return str(doc[PARTITION_KEYS[container]])
 
-    def update(
-        self, container: str, pk: str, doc_id: str, mutate: Mutator, snapshot: Snapshot | None = None
-    ) -> Doc | None:
+    def update(self, container: str, pk: str, doc_id: str, mutate: Mutator) -> Doc | None:
         """Read-modify-write with optimistic concurrency.
-
-        ``snapshot``: the document as the caller already read it (with its ``_etag``), so
-        the first attempt needs no read of its own; a stale one loses the ETag race and
-        the retry reads afresh.
 
         Retries on :class:`PreconditionFailed` / :class:`Conflict` (with jittered
         backoff) until it wins or :attr:`max_update_attempts` is spent (then
@@ -303,13 +290,9 @@ class Store(ABC):
             if attempt:
                 ceiling = min(self.update_backoff_cap_s, self.update_backoff_base_s * 2 ** (attempt - 1))
                 time.sleep(random.random() * ceiling)  # noqa: S311 - jitter, not security
-            if attempt == 0 and snapshot is not None:
-                current = snapshot.doc
-                given = current if current is None else _copy(current)
-            else:
-                current = self.read(container, pk, doc_id)
-                given = current if current is None or self.fresh_reads else _copy(current)
+            current = self.read(container, pk, doc_id)
             etag = current["_etag"] if current is not None else None
+            given = current if current is None or self.fresh_reads else _copy(current)
             new = mutate(given)
             if new is None:
                 return current
