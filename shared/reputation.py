@@ -23,7 +23,9 @@ lose a count or a violation.
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +35,12 @@ from .stores.base import PARTITION_KEYS, USERS, Conflict, PreconditionFailed, St
 MAX_RECENT_VIOLATIONS = 20
 MAX_APPLIED_IDS = 64
 EPSILON = 1e-6
+
+
+def request_token(request_id: str) -> str:
+    """A short stand-in for a request id (48 bits: no collision among a profile's last 64)."""
+    digest = hashlib.blake2b(request_id.encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 @dataclass(slots=True)
@@ -49,7 +57,7 @@ class UserProfile:
     block_count: int = 0
     last_seen: float | None = None
     last_decay_at: float | None = None
-    applied: list[str] = field(default_factory=list)  # request ids already counted
+    applied: list[str] = field(default_factory=list)  # tokens of the request ids already counted
     away: bool = False  # reputation below baseline or blocked: the decay timer pages on this
 
     @classmethod
@@ -59,11 +67,19 @@ class UserProfile:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> UserProfile:
         known = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
+        applied = known.get("applied")
+        if isinstance(applied, str):
+            known["applied"] = applied.split()
+        elif isinstance(applied, list):  # written before issue 14: raw request ids
+            known["applied"] = [request_token(r) for r in applied]
         return cls(**known)
 
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["id"] = self.user_id
+        # One string of short tokens: replaced on every request, the profile should not
+        # carry 64 request ids as 64 indexed paths.
+        doc["applied"] = " ".join(self.applied)
         return doc
 
     def is_blocked(self, now: float) -> bool:
@@ -122,7 +138,8 @@ def apply_decay(profile: UserProfile, now: float, settings: ReputationSettings) 
 
 def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: ReputationSettings) -> UserProfile:
     """Count one analysis (idempotent per ``request_id``)."""
-    if outcome.request_id in profile.applied:
+    token = request_token(outcome.request_id)
+    if token in profile.applied:
         return profile
     apply_decay(profile, now, settings)
     profile.total_requests += 1
@@ -148,7 +165,7 @@ def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: 
                 profile.blocked_until = now + settings.block_minutes * 60.0
                 profile.block_count += 1
                 profile.critical_events = []
-    profile.applied = [*profile.applied, outcome.request_id][-MAX_APPLIED_IDS:]
+    profile.applied = [*profile.applied, token][-MAX_APPLIED_IDS:]
     profile.away = profile.reputation < settings.baseline - EPSILON or profile.blocked_until is not None
     return profile
 

@@ -40,6 +40,7 @@ resembling a campaign or a known attack does not join it, so a campaign cannot f
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import time
@@ -58,6 +59,7 @@ from .patterns import shard_id as pattern_shard_id
 log = logging.getLogger(__name__)
 
 MAX_EDGES = 200  # adjacency kept per node (most recent)
+MAX_USER_EDGES = 50  # a user node is replaced on every prompt it sends: keep it small
 MAX_PATTERN_EDGES = 50  # pattern nodes are hot (every hit updates them): keep them small
 MAX_NEAR_LINKS = 8  # near-duplicate edges written per message (the most similar)
 MAX_BACK_LINKS = 1  # of those, how many also get the edge written on their own node
@@ -111,13 +113,25 @@ class UpdateResult:
     elapsed_ms: float = 0.0
 
 
+def _applied_token(message_id: str) -> str:
+    """A short stand-in for a message id (48 bits: no collision among a node's last 256)."""
+    digest = hashlib.blake2b(message_id.encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
 def _guarded(doc: Doc, message_id: str) -> bool:
-    """Record ``message_id`` on ``doc``; False if it was already applied."""
-    applied: list[str] = doc.setdefault("applied", [])
-    if message_id in applied:
+    """Record ``message_id`` on ``doc``; False if it was already applied.
+
+    The ids are kept as one string of 8-character tokens, not a list of queue ids: on a
+    busy node the list was most of the document, and each entry an indexed path (RU on
+    every replace). A list written by older code is read as well."""
+    stored = doc.get("applied") or ""
+    tokens = [_applied_token(m) for m in stored] if isinstance(stored, list) else stored.split()
+    token = _applied_token(message_id)
+    if token in tokens:
         return False
-    applied.append(message_id)
-    del applied[:-MAX_APPLIED]
+    tokens.append(token)
+    doc["applied"] = " ".join(tokens[-MAX_APPLIED:])
     return True
 
 
@@ -135,7 +149,7 @@ def _add_edge(doc: Doc, to: str, kind: str, at: float, weight: float = 1.0, limi
 
 
 def _node(doc: Doc | None, node_id: str, kind: str, ttl: int) -> Doc:
-    node = doc or {"id": node_id, "kind": kind, "edges": [], "applied": []}
+    node = doc or {"id": node_id, "kind": kind, "edges": [], "applied": ""}
     node["ttl"] = ttl
     return node
 
@@ -208,7 +222,7 @@ def process_message(
             node["prompts"] = node.get("prompts", 0) + 1
             node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
             node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-        _add_edge(node, target(), "sent", msg.at)
+        _add_edge(node, target(), "sent", msg.at, limit=MAX_USER_EDGES)
         return node
 
     mutators[uid] = user_mut
@@ -435,7 +449,7 @@ def _record_campaign(
             "prompts": [],
             "threats": [],
             "bands": [],
-            "applied": [],
+            "applied": "",
         }
         created["new"] = doc is None
         users = set(camp.get("users", []))

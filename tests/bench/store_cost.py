@@ -166,6 +166,9 @@ def make_meter(src: Path) -> Any:
 
 
 SHAPES = ("mixed", "distinct", "realistic")
+#: Distinct senders per shape (``--users``): few senders model users with a history, whose
+#: profile and user node are replaced (twice the RU of a create) and have grown.
+USERS = int(os.environ.get("BENCH_COST_USERS", "200"))
 
 
 def traffic(kind: str, n: int) -> list[tuple[str, str]]:
@@ -174,7 +177,7 @@ def traffic(kind: str, n: int) -> list[tuple[str, str]]:
         texts = [json.loads(line)["text"] for line in DEV.open(encoding="utf-8")]
         texts = [t for t in texts if len(t) <= 2000]
         random.Random(5).shuffle(texts)
-        return [(f"bench-d-{i % 200}", texts[i % len(texts)]) for i in range(n)]
+        return [(f"bench-d-{i % USERS}", texts[i % len(texts)]) for i in range(n)]
     if kind == "realistic":
         records = [json.loads(line) for line in DEV.open(encoding="utf-8")]
         by_label = {
@@ -186,7 +189,7 @@ def traffic(kind: str, n: int) -> list[tuple[str, str]]:
         out = []
         for i in range(n):
             pool = by_label["attack"] if i % 10 == 9 else by_label["benign"]
-            out.append((f"bench-r-{i % 200}", pool[i % len(pool)]))
+            out.append((f"bench-r-{i % USERS}", pool[i % len(pool)]))
         return out
     sys.path.insert(0, str(ROOT / "tests" / "bench"))
     from load import MIX  # type: ignore[import-not-found]
@@ -194,7 +197,7 @@ def traffic(kind: str, n: int) -> list[tuple[str, str]]:
     out = []
     for i in range(n):
         template = MIX[i % len(MIX)]
-        out.append((f"bench-m-{i % 200}", str(template["prompt"]).replace("{i}", str(i))))
+        out.append((f"bench-m-{i % USERS}", str(template["prompt"]).replace("{i}", str(i))))
     return out
 
 
@@ -293,14 +296,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="estimate RU as if the graph container indexed only `kind` (it is never queried)",
     )
+    parser.add_argument("--users", type=int, default=200, help="distinct senders per traffic shape")
     args = parser.parse_args(argv)
+    os.environ["BENCH_COST_USERS"] = str(args.users)
     if args.graph_index_kind:
         os.environ["BENCH_GRAPH_INDEX"] = "kind"
     rows = {"now": run_child(ROOT, args.n)}
     for rev in args.compare:
         with tempfile.TemporaryDirectory() as tmp:
             rows[rev] = run_child(extract(rev, Path(tmp)), args.n)
-    print(f"store cost per analysed prompt ({args.n} prompts per shape; targets: <= 10 ops, <= 40 RU)")
+    print(
+        f"store cost per analysed prompt ({args.n} prompts per shape from {args.users} users; "
+        "targets: <= 10 ops, <= 40 RU)"
+    )
     print(
         f"{'code':>10} {'bands':>5} {'traffic':>9} {'reads':>6} {'writes':>6} {'ops':>6} {'requests':>8} "
         f"{'RU':>6} {'graph ops':>9} {'graph RU':>8} {'ms':>6}"
