@@ -277,8 +277,8 @@ def process_message(
     buckets: dict[str, Doc] = {}  # as just written: lets the campaign step skip settled ones
     # Proportional cost: only an attack on its own evidence can join or form a campaign,
     # and the analyze stage reads buckets only for texts with rule evidence (lookup.py),
-    # so a text that is not an attack is not filed (its exact repeats are still counted
-    # on the input node). Most traffic is benign: this is most of the saving.
+    # so a text that is not an attack is not filed. Most traffic is benign: this is most
+    # of the saving.
     bucket_ids = [bucket_id(band) for band in msg.bands] if attack else []
     for bid in bucket_ids:
 
