@@ -429,7 +429,7 @@ class Pipeline:
             t = time.perf_counter()
             from .recording import record_analysis
 
-            record_analysis(self.store, self.settings, result, req.prompt, now)
+            record_analysis(self.store, self.settings, result, req.prompt, now, ctx.extra.get("profile_snapshot"))
             stages["record"] = (time.perf_counter() - t) * 1e3
             result.analysis_ms = (time.perf_counter() - started) * 1e3
         _emit_telemetry(result)

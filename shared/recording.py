@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .findings import ATTACK_THREATS, Decision
-from .reputation import Outcome, UserProfile, record_outcome
+from .reputation import Outcome, Snapshot, UserProfile, record_outcome
 from .stores.base import AUDIT, PROMPTS, Store
 from .tenancy import tenant_of
 
@@ -27,8 +27,15 @@ if TYPE_CHECKING:
 
 
 def record_analysis(
-    store: Store, settings: Settings, result: AnalysisResult, prompt_text: str, now: float
+    store: Store,
+    settings: Settings,
+    result: AnalysisResult,
+    prompt_text: str,
+    now: float,
+    profile_snapshot: Snapshot | None = None,
 ) -> UserProfile:
+    """Write the prompt, audit and profile documents of one analysis (``profile_snapshot``:
+    the profile as the SafetyAgent read it, so a quiet user's profile is read once)."""
     ttl = settings.privacy.retention_days * 86_400
     attack_threats = sorted({f.threat_type.value for f in result.threats if f.threat_type in ATTACK_THREATS})
     rule_ids = sorted({f.rule_id for f in result.threats})
@@ -81,7 +88,7 @@ def record_analysis(
         critical=critical(result),
         threats=tuple(attack_threats),
     )
-    profile = record_outcome(store, result.user_id, outcome, settings.reputation, now)
+    profile = record_outcome(store, result.user_id, outcome, settings.reputation, now, profile_snapshot)
     from . import telemetry
 
     telemetry.record_reputation(profile.reputation)

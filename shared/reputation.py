@@ -23,15 +23,24 @@ lose a count or a violation.
 
 from __future__ import annotations
 
+import base64
+import copy
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import ReputationSettings
-from .stores.base import USERS, Store
+from .stores.base import PARTITION_KEYS, USERS, Conflict, PreconditionFailed, Store
 
 MAX_RECENT_VIOLATIONS = 20
 MAX_APPLIED_IDS = 64
 EPSILON = 1e-6
+
+
+def request_token(request_id: str) -> str:
+    """A short stand-in for a request id (48 bits: no collision among a profile's last 64)."""
+    digest = hashlib.blake2b(request_id.encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 @dataclass(slots=True)
@@ -48,7 +57,7 @@ class UserProfile:
     block_count: int = 0
     last_seen: float | None = None
     last_decay_at: float | None = None
-    applied: list[str] = field(default_factory=list)  # request ids already counted
+    applied: list[str] = field(default_factory=list)  # tokens of the request ids already counted
     away: bool = False  # reputation below baseline or blocked: the decay timer pages on this
 
     @classmethod
@@ -58,11 +67,19 @@ class UserProfile:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> UserProfile:
         known = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
+        applied = known.get("applied")
+        if isinstance(applied, str):
+            known["applied"] = applied.split()
+        elif isinstance(applied, list):  # written before issue 14: raw request ids
+            known["applied"] = [request_token(r) for r in applied]
         return cls(**known)
 
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["id"] = self.user_id
+        # One string of short tokens: replaced on every request, the profile should not
+        # carry 64 request ids as 64 indexed paths.
+        doc["applied"] = " ".join(self.applied)
         return doc
 
     def is_blocked(self, now: float) -> bool:
@@ -121,7 +138,8 @@ def apply_decay(profile: UserProfile, now: float, settings: ReputationSettings) 
 
 def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: ReputationSettings) -> UserProfile:
     """Count one analysis (idempotent per ``request_id``)."""
-    if outcome.request_id in profile.applied:
+    token = request_token(outcome.request_id)
+    if token in profile.applied:
         return profile
     apply_decay(profile, now, settings)
     profile.total_requests += 1
@@ -147,27 +165,58 @@ def apply_outcome(profile: UserProfile, outcome: Outcome, now: float, settings: 
                 profile.blocked_until = now + settings.block_minutes * 60.0
                 profile.block_count += 1
                 profile.critical_events = []
-    profile.applied = [*profile.applied, outcome.request_id][-MAX_APPLIED_IDS:]
+    profile.applied = [*profile.applied, token][-MAX_APPLIED_IDS:]
     profile.away = profile.reputation < settings.baseline - EPSILON or profile.blocked_until is not None
     return profile
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A profile document as read earlier (``None``: there was none), with its ETag."""
+
+    doc: dict[str, Any] | None
+
+
 def load_profile(store: Store, user_id: str, settings: ReputationSettings, now: float) -> UserProfile:
     """The profile as of ``now`` (decay applied in memory, nothing written)."""
+    return read_profile(store, user_id, settings, now)[0]
+
+
+def read_profile(store: Store, user_id: str, settings: ReputationSettings, now: float) -> tuple[UserProfile, Snapshot]:
+    """The profile as of ``now`` and the document it came from, so that recording the
+    analysis (``record_outcome``) can update it without reading it a second time."""
     doc = store.read(USERS, user_id, user_id)
     profile = UserProfile.from_doc(doc) if doc else UserProfile.new(user_id, settings)
-    return apply_decay(profile, now, settings)
+    return apply_decay(profile, now, settings), Snapshot(doc)
 
 
 def record_outcome(
-    store: Store, user_id: str, outcome: Outcome, settings: ReputationSettings, now: float
+    store: Store,
+    user_id: str,
+    outcome: Outcome,
+    settings: ReputationSettings,
+    now: float,
+    snapshot: Snapshot | None = None,
 ) -> UserProfile:
-    """Apply one analysis to the stored profile with optimistic concurrency."""
+    """Apply one analysis to the stored profile with optimistic concurrency (``snapshot``:
+    the profile document as the SafetyAgent read it, saving a read when still current)."""
 
     def mutate(doc: dict[str, Any] | None) -> dict[str, Any]:
         profile = UserProfile.from_doc(doc) if doc else UserProfile.new(user_id, settings)
         return apply_outcome(profile, outcome, now, settings).to_doc()
 
+    if snapshot is not None:
+        # First try: write over the document as the SafetyAgent read it (one read saved);
+        # if it changed since, the ETag says so and the ordinary read-modify-write follows.
+        new = {k: v for k, v in mutate(copy.deepcopy(snapshot.doc)).items() if not k.startswith("_")}
+        new["id"] = user_id
+        new[PARTITION_KEYS[USERS]] = user_id
+        try:
+            if snapshot.doc is None:
+                return UserProfile.from_doc(store.create(USERS, new))
+            return UserProfile.from_doc(store.replace(USERS, new, snapshot.doc["_etag"]))
+        except (PreconditionFailed, Conflict):
+            pass
     stored = store.update(USERS, user_id, user_id, mutate)
     assert stored is not None
     return UserProfile.from_doc(stored)

@@ -468,7 +468,7 @@ class Service:
             telemetry.record_graph_update("rejected")
             raise
         try:
-            result = process_message(self.store, self.settings, raw, message_id)
+            result = process_message(self.store, self.settings, raw, message_id, first_delivery=dequeue_count <= 1)
         except ValidationError as exc:
             telemetry.record_graph_update("rejected")
             raise InputError(

@@ -9,7 +9,7 @@ never turns a clean prompt into an attack by itself.
 from __future__ import annotations
 
 from ..detection.scoring import block_threshold
-from ..reputation import load_profile
+from ..reputation import read_profile
 from ..stores.base import Store
 from .base import AgentContext, AgentFinding
 
@@ -24,7 +24,8 @@ class SafetyAgent:
     def run(self, ctx: AgentContext) -> AgentFinding:
         rep_cfg = ctx.settings.reputation
         if ctx.profile is None and self.store is not None:
-            ctx.profile = load_profile(self.store, ctx.user_id, rep_cfg, ctx.now)
+            # Kept for recording: the profile update then starts from this read.
+            ctx.profile, ctx.extra["profile_snapshot"] = read_profile(self.store, ctx.user_id, rep_cfg, ctx.now)
         profile = ctx.profile
         if profile is None:
             return AgentFinding(

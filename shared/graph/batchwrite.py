@@ -18,9 +18,13 @@ import time
 from ..stores.base import GRAPH, BatchOp, Conflict, Doc, Mutator, PreconditionFailed, Store, TooManyConflicts, _copy
 
 
-def apply_nodes(store: Store, mutators: dict[str, Mutator]) -> dict[str, Doc]:
+def apply_nodes(store: Store, mutators: dict[str, Mutator], fresh: frozenset[str] = frozenset()) -> dict[str, Doc]:
     """Apply ``mutators`` (node id -> mutator) in one read and one batch; returns each
-    node as written (or as read when its mutator wrote nothing; ``{}`` when absent)."""
+    node as written (or as read when its mutator wrote nothing; ``{}`` when absent).
+
+    ``fresh``: nodes that almost surely do not exist yet (a new prompt's own node): the
+    first attempt creates them without reading them; if one does exist (a redelivery),
+    the create conflicts and the retry reads everything."""
     if not mutators:
         return {}
     keys = [(nid, nid) for nid in mutators]
@@ -28,7 +32,8 @@ def apply_nodes(store: Store, mutators: dict[str, Mutator]) -> dict[str, Doc]:
         if attempt:
             ceiling = min(store.update_backoff_cap_s, store.update_backoff_base_s * 2 ** (attempt - 1))
             time.sleep(random.random() * ceiling)  # noqa: S311 - jitter, not security
-        current = {doc["id"]: doc for doc in store.read_many(GRAPH, keys)}
+        wanted = keys if attempt else [k for k in keys if k[0] not in fresh]
+        current = {doc["id"]: doc for doc in store.read_many(GRAPH, wanted)} if wanted else {}
         ops: list[BatchOp] = []
         result: dict[str, Doc] = {}
         for nid, mutate in mutators.items():

@@ -1,9 +1,16 @@
 """What the analyze stage asks the graph: is this prompt part of something bigger?
 
-Two point-read batches, whatever the size of the history: the LSH bucket documents
-of the prompt's band keys (near-duplicates and the campaign they belong to) and the
-input node of its keyed hash (exact repeats, per user). Written by the graph-update
-stage (``shared/graph/update.py``).
+One point-read batch, whatever the size of the history: the LSH bucket documents of
+the prompt's band keys (near-duplicates and the campaign they belong to) and the input
+node of its keyed hash (exact repeats, per user). Written by the graph-update stage
+(``shared/graph/update.py``).
+
+Proportional cost (issue 14): each part is read only when it can matter. Campaign
+membership weighs only on a text with its own rule evidence (``learning.evidence_floor``,
+``SimilarityAgent``), so the buckets are read only for such a text; an exact repeat
+counts only if the text was an attack on its own evidence before, and the same text
+has the same own evidence, so the input node is read only when it reaches the block
+threshold now. A plainly benign text (most traffic) costs no graph read at all.
 """
 
 from __future__ import annotations
@@ -67,9 +74,14 @@ class GraphContext:
         }
 
 
-def lookup(store: Store, bands: list[str], input_hash: str, user_id: str) -> GraphContext:
-    keys = [(bucket_id(b), bucket_id(b)) for b in bands] + [(input_id(input_hash), input_id(input_hash))]
-    docs = {d["id"]: d for d in store.read_many(GRAPH, keys)}
+def lookup(
+    store: Store, bands: list[str], input_hash: str, user_id: str, *, buckets: bool = True, repeats: bool = True
+) -> GraphContext:
+    """The graph context of a prompt (``buckets``/``repeats``: False skips that read)."""
+    keys = [(bucket_id(b), bucket_id(b)) for b in bands] if buckets else []
+    if repeats:
+        keys.append((input_id(input_hash), input_id(input_hash)))
+    docs = {d["id"]: d for d in store.read_many(GRAPH, keys)} if keys else {}
     ctx = GraphContext()
     votes: Counter[str] = Counter()
     sizes: dict[str, int] = {}
@@ -105,9 +117,21 @@ def lookup(store: Store, bands: list[str], input_hash: str, user_id: str) -> Gra
 def graph_lookup_for(store: Store, settings: Settings) -> Callable[[AgentContext], GraphContext]:
     """The SimilarityAgent's graph lookup, bound to a store."""
 
+    from ..detection.scoring import block_threshold
+
     def run(ctx: AgentContext) -> GraphContext:
         bands = ctx.extra.get("bands") or []
         input_hash = ctx.extra.get("input_hash") or ""
-        return lookup(store, bands, input_hash, ctx.user_id)
+        # Missing evidence (a caller that did not compute it): read everything, as before.
+        rule_risk = float(ctx.extra.get("rule_risk", 1.0))
+        own_risk = round(float(ctx.extra.get("own_risk", 1.0)), 4)  # as the graph message carries it
+        return lookup(
+            store,
+            bands,
+            input_hash,
+            ctx.user_id,
+            buckets=rule_risk >= settings.learning.evidence_floor,
+            repeats=own_risk >= block_threshold(settings.severity_level),
+        )
 
     return run

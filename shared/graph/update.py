@@ -4,8 +4,10 @@ For each analysed prompt it
 
 1. adds the prompt node and links it to its user and to the pattern (rule) nodes
    that fired;
-2. files the prompt in its LSH band buckets and reads back the other prompts in
-   those buckets: its near-duplicate candidates, found without scanning history;
+2. files an attack (on its own evidence) in its LSH band buckets and reads back the
+   other prompts in those buckets: its near-duplicate candidates, found without
+   scanning history. A prompt that is not an attack is not filed: it could join no
+   campaign, and only texts with rule evidence look buckets up (``lookup.py``);
 3. builds the neighbourhood (this prompt, its candidates, their users) as a small
    NetworkX graph, links near-duplicates, and looks for a *coordinated campaign*:
    near-duplicate attack prompts from at least ``campaign_min_users`` distinct users
@@ -13,12 +15,15 @@ For each analysed prompt it
    the analyze stage sees membership with a few point reads;
 4. offers attacks to the known-attack index (``attacks`` container) through
    ``learning.py``, which decides whether the evidence is strong enough to go live;
-5. counts exact repeats per user (input node keyed by the prompt's HMAC).
+5. counts exact repeats of attacks per user (input node keyed by the prompt's HMAC).
 
 Cost (issue 14): each step reads every node it touches with one ``read_many`` and
 writes them with one ``Store.batch`` (``batchwrite.py``); a text its sender already sent
 within half the campaign window only bumps counters (input, user, pattern); rule hits go
-to pattern shard documents (``patterns.py``).
+to pattern shard documents (``patterns.py``). Proportional cost: a prompt that is not an
+attack on its own evidence (most traffic) writes only its prompt node and its user node
+(no input node, no buckets), the prompt node is created without a read, its near-duplicate
+edges go into that same write, and a first delivery does not read the processed marker.
 
 Idempotent by message id: every counter update carries the message id and is
 skipped if already applied, edges and members are sets, and the message is marked
@@ -35,6 +40,7 @@ resembling a campaign or a known attack does not join it, so a campaign cannot f
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import time
@@ -53,6 +59,7 @@ from .patterns import shard_id as pattern_shard_id
 log = logging.getLogger(__name__)
 
 MAX_EDGES = 200  # adjacency kept per node (most recent)
+MAX_USER_EDGES = 50  # a user node is replaced on every prompt it sends: keep it small
 MAX_PATTERN_EDGES = 50  # pattern nodes are hot (every hit updates them): keep them small
 MAX_NEAR_LINKS = 8  # near-duplicate edges written per message (the most similar)
 MAX_BACK_LINKS = 1  # of those, how many also get the edge written on their own node
@@ -106,13 +113,25 @@ class UpdateResult:
     elapsed_ms: float = 0.0
 
 
+def _applied_token(message_id: str) -> str:
+    """A short stand-in for a message id (48 bits: no collision among a node's last 256)."""
+    digest = hashlib.blake2b(message_id.encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
 def _guarded(doc: Doc, message_id: str) -> bool:
-    """Record ``message_id`` on ``doc``; False if it was already applied."""
-    applied: list[str] = doc.setdefault("applied", [])
-    if message_id in applied:
+    """Record ``message_id`` on ``doc``; False if it was already applied.
+
+    The ids are kept as one string of 8-character tokens, not a list of queue ids: on a
+    busy node the list was most of the document, and each entry an indexed path (RU on
+    every replace). A list written by older code is read as well."""
+    stored = doc.get("applied") or ""
+    tokens = [_applied_token(m) for m in stored] if isinstance(stored, list) else stored.split()
+    token = _applied_token(message_id)
+    if token in tokens:
         return False
-    applied.append(message_id)
-    del applied[:-MAX_APPLIED]
+    tokens.append(token)
+    doc["applied"] = " ".join(tokens[-MAX_APPLIED:])
     return True
 
 
@@ -130,16 +149,22 @@ def _add_edge(doc: Doc, to: str, kind: str, at: float, weight: float = 1.0, limi
 
 
 def _node(doc: Doc | None, node_id: str, kind: str, ttl: int) -> Doc:
-    node = doc or {"id": node_id, "kind": kind, "edges": [], "applied": []}
+    node = doc or {"id": node_id, "kind": kind, "edges": [], "applied": ""}
     node["ttl"] = ttl
     return node
 
 
-def process_message(store: Store, settings: Settings, raw: dict[str, Any], message_id: str) -> UpdateResult:
-    """Apply one graph-update message (see module docstring). Raises on store failure."""
+def process_message(
+    store: Store, settings: Settings, raw: dict[str, Any], message_id: str, first_delivery: bool = False
+) -> UpdateResult:
+    """Apply one graph-update message (see module docstring). Raises on store failure.
+
+    ``first_delivery``: the queue says no earlier delivery of this message began (dequeue
+    count 1), so the processed marker cannot exist yet and is not read; the marker is
+    still written last, and its create conflicting still reports a duplicate."""
     started = time.perf_counter()
     msg = GraphMessage.model_validate(raw)
-    if store.read(PROCESSED, message_id, message_id) is not None:
+    if not first_delivery and store.read(PROCESSED, message_id, message_id) is not None:
         return UpdateResult("duplicate")
     g = settings.graph
     ttl = g.node_ttl_days * 86_400
@@ -197,7 +222,7 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             node["prompts"] = node.get("prompts", 0) + 1
             node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
             node["last_at"] = max(node.get("last_at", 0.0), msg.at)
-        _add_edge(node, target(), "sent", msg.at)
+        _add_edge(node, target(), "sent", msg.at, limit=MAX_USER_EDGES)
         return node
 
     mutators[uid] = user_mut
@@ -237,7 +262,12 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
                 by_user[msg.user_id] = by_user.get(msg.user_id, 0) + 1
         return node
 
-    mutators[iid] = input_mut
+    # Only an attack on its own evidence needs the input node: repeats of it are what
+    # the analyze stage looks up (``attacks_by_user``), and only an attack is filed in
+    # buckets (the ``filed`` map spares its repeats that). A benign repeat costs a new
+    # prompt node instead of an input node: the same one write, and one read less.
+    if attack:
+        mutators[iid] = input_mut
 
     # 2. LSH buckets: file this prompt, collect candidates ------------------------
     member = {"prompt_id": msg.prompt_id, "user": user_hash, "at": msg.at, "attack": attack}
@@ -245,7 +275,11 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
     candidates: dict[str, dict[str, Any]] = {}
     bucket_campaigns: set[str] = set()
     buckets: dict[str, Doc] = {}  # as just written: lets the campaign step skip settled ones
-    bucket_ids = [bucket_id(band) for band in msg.bands]
+    # Proportional cost: only an attack on its own evidence can join or form a campaign,
+    # and the analyze stage reads buckets only for texts with rule evidence (lookup.py),
+    # so a text that is not an attack is not filed. Most traffic is benign: this is most
+    # of the saving.
+    bucket_ids = [bucket_id(band) for band in msg.bands] if attack else []
     for bid in bucket_ids:
 
         def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc | None:
@@ -257,49 +291,68 @@ def process_message(store: Store, settings: Settings, raw: dict[str, Any], messa
             members.append(member)
             members.sort(key=lambda m: m["at"])
             node["members"] = members[-MAX_MEMBERS:]
+            filing[bid] = node
             return node
 
         mutators[bid] = bucket_mut
 
-    # One read of every node above and one batch of writes (batchwrite.py); input first.
-    written = apply_nodes(store, {iid: mutators.pop(iid), **mutators})
+    def near_of(docs: Mapping[str, Doc]) -> dict[str, float]:
+        """Near-duplicates (prompt id -> estimated Jaccard) among the members of ``docs``."""
+        shared_bands.clear()
+        candidates.clear()
+        for doc in docs.values():
+            for m in doc.get("members", []):
+                if m["prompt_id"] in (msg.prompt_id, repeat["of"]):
+                    continue
+                shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
+                candidates[m["prompt_id"]] = m
+        n_bands = max(1, len(msg.bands))
+        near: dict[str, float] = {}
+        for other, count in shared_bands.items():
+            # P(band agrees) = J ** rows, so J ~ (share of agreeing bands) ** (1 / rows).
+            est = (count / n_bands) ** (1.0 / g.lsh_rows)
+            if est >= g.near_duplicate_threshold:
+                near[other] = est
+        return near
+
+    def linked_of(near: Mapping[str, float]) -> dict[str, float]:
+        """Link only the closest few: a prompt repeated thousands of times must not cost
+        thousands of writes (campaign detection still sees every candidate)."""
+        return dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+
+    filing: dict[str, Doc] = {}  # buckets as this attempt files them (the mutators run in order)
+
+    def prompt_links_mut(doc: Doc | None) -> Doc | None:
+        # Runs after the bucket mutators: the near-duplicate edges go into the same write.
+        node = prompt_mut(doc)
+        if node is not None:
+            for other, sim in linked_of(near_of(filing)).items():
+                _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
+        return node
+
+    # One read of every node above and one batch of writes (batchwrite.py): input first,
+    # then the buckets, then the prompt node (created without a read: its id is new).
+    ordered: dict[str, Any] = {iid: mutators.pop(iid)} if iid in mutators else {}
+    ordered.update({bid: mutators.pop(bid) for bid in bucket_ids})
+    mutators[pid] = prompt_links_mut
+    ordered.update(mutators)
+    written = apply_nodes(store, ordered, fresh=frozenset({pid}))
     for bid in bucket_ids:
         stored = written.get(bid) or {}
         buckets[bid] = stored
         if stored.get("campaign_id") and float(stored.get("campaign_at", msg.at)) >= msg.at - window:
             bucket_campaigns.add(stored["campaign_id"])  # only a campaign still active is joined
-        for m in stored.get("members", []):
-            if m["prompt_id"] in (msg.prompt_id, repeat["of"]):
-                continue
-            shared_bands[m["prompt_id"]] = shared_bands.get(m["prompt_id"], 0) + 1
-            candidates[m["prompt_id"]] = m
 
     # 3. neighbourhood analysis ---------------------------------------------------
     result = UpdateResult("processed")
-    n_bands = max(1, len(msg.bands))
-    rows = settings.graph.lsh_rows
-    near: dict[str, float] = {}
-    for other, count in shared_bands.items():
-        # P(band agrees) = J ** rows, so J ~ (share of agreeing bands) ** (1 / rows).
-        est = (count / n_bands) ** (1.0 / rows)
-        if est >= g.near_duplicate_threshold:
-            near[other] = est
+    near = near_of(buckets)
     result.near_duplicates = sorted(near)
-    # Link only the closest few: a prompt repeated thousands of times must not cost
-    # thousands of writes (campaign detection below still sees every candidate).
-    linked = dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
+    linked = linked_of(near)
     if repeat["of"]:
         result.repeat_of = repeat["of"]
         linked = {}  # the original was linked when it was filed
     if linked:
-
-        def link_mut(doc: Doc | None) -> Doc:
-            node = _node(doc, pid, "prompt", ttl)
-            for other, sim in linked.items():
-                _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
-            return node
-
-        links: dict[str, Any] = {pid: link_mut}
+        links: dict[str, Any] = {}
         # The edge is stored on both ends only for the closest prompt: a back edge on each
         # of them was a replace of a large document per link (most of the stage's RU on
         # repetitive traffic); views treat near_duplicate as undirected.
@@ -399,7 +452,7 @@ def _record_campaign(
             "prompts": [],
             "threats": [],
             "bands": [],
-            "applied": [],
+            "applied": "",
         }
         created["new"] = doc is None
         users = set(camp.get("users", []))

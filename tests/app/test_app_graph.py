@@ -257,3 +257,123 @@ def test_pattern_hits_spread_over_shards_and_add_up(store: Store, settings: Sett
     store.delete(PROCESSED, "ms1", "ms1")
     process_message(store, settings, message(settings, 101, "s1", f"{ATTACK} variant 1"), "ms1")
     assert read_pattern(store, rule)["hits"] == n  # type: ignore[index]
+
+
+# --- proportional cost (issue 14, second round) -------------------------------------------
+
+
+class Counting:
+    """The real store, counting the documents each container is asked for (reads) and sent."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.reads: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def read(self, container: str, pk: str, doc_id: str) -> object:
+        self.reads[container] = self.reads.get(container, 0) + 1
+        return self.inner.read(container, pk, doc_id)
+
+    def read_many(self, container: str, keys: list[tuple[str, str]]) -> list:
+        self.reads[container] = self.reads.get(container, 0) + len(keys)
+        return self.inner.read_many(container, keys)
+
+
+def test_a_benign_text_files_no_buckets_and_no_input_node(store: Store, settings: Settings) -> None:
+    from shared.graph.lookup import bucket_id, input_id
+
+    msg = message(settings, 90, "calm", "What's a good pasta recipe for tonight?", attack=False)
+    result = process_message(store, settings, msg, "m90", first_delivery=True)
+    assert result.outcome == "processed" and result.near_duplicates == []
+    assert store.read_many(GRAPH, [(bucket_id(b), bucket_id(b)) for b in msg["bands"]]) == []
+    assert store.read(GRAPH, input_id(msg["input_hash"]), input_id(msg["input_hash"])) is None
+    prompt = store.read(GRAPH, "prompt:p90", "prompt:p90")
+    assert prompt is not None and {e["kind"] for e in prompt["edges"]} == {"sent_by"}
+    user = store.read(GRAPH, "user:calm", "user:calm")
+    assert user is not None and user["prompts"] == 1 and user["attacks"] == 0
+    assert store.read(PROCESSED, "m90", "m90") is not None
+    # Redelivered as a first delivery again (no marker read): still counted once, reported a duplicate.
+    assert process_message(store, settings, msg, "m90", first_delivery=True).outcome == "duplicate"
+    assert store.read(GRAPH, "user:calm", "user:calm")["prompts"] == 1  # type: ignore[index]
+
+
+def test_an_attack_after_benign_near_duplicates_still_links_and_forms_campaigns(
+    store: Store, settings: Settings
+) -> None:
+    for i, user in enumerate(["a", "b"]):
+        process_message(store, settings, message(settings, 100 + i, user, variant(i), attack=False), f"m10{i}")
+    first = process_message(store, settings, message(settings, 102, "c", variant(2)), "m102", first_delivery=True)
+    assert first.near_duplicates == [] and first.campaign_id is None  # benign texts are not candidates
+    process_message(store, settings, message(settings, 103, "d", variant(3)), "m103", first_delivery=True)
+    last = process_message(store, settings, message(settings, 104, "e", variant(4)), "m104", first_delivery=True)
+    assert last.campaign_id and last.campaign_users == 3
+    p104 = store.read(GRAPH, "prompt:p104", "prompt:p104")
+    assert p104 is not None and {"sent_by", "matched", "near_duplicate"} <= {e["kind"] for e in p104["edges"]}
+
+
+def test_ids_applied_by_older_code_still_guard_a_redelivery(store: Store, settings: Settings) -> None:
+    msg = message(settings, 110, "old")
+    process_message(store, settings, msg, "m110")
+    user = store.read(GRAPH, "user:old", "user:old")
+    assert user is not None and isinstance(user["applied"], str) and "m110" not in user["applied"]
+    user["applied"] = ["m110"]  # as a list of raw ids, the format before issue 14's second round
+    store.replace(GRAPH, {k: v for k, v in user.items() if not k.startswith("_")}, user["_etag"])
+    store.delete(PROCESSED, "m110", "m110")
+    assert process_message(store, settings, msg, "m110").outcome == "processed"
+    assert store.read(GRAPH, "user:old", "user:old")["prompts"] == 1  # type: ignore[index]
+
+
+def test_an_analysis_reads_the_profile_once_and_a_benign_text_reads_no_graph(settings: Settings) -> None:
+    from shared.pipeline import AnalysisRequest, Pipeline
+    from shared.stores.base import USERS
+    from shared.stores.sqlite import SqliteStore
+
+    inner = SqliteStore(settings.store.sqlite_path)
+    try:
+        counting = Counting(inner)
+        pipe = Pipeline.build(settings, store=counting)  # type: ignore[arg-type]
+        for n in range(3):
+            counting.reads.clear()
+            result = pipe.analyze(AnalysisRequest(user_id="reader", prompt=f"Which river runs through Vienna? ({n})"))
+            assert not result.attack
+            assert counting.reads.get(USERS) == 1, counting.reads
+            assert counting.reads.get(GRAPH, 0) == 0, counting.reads
+        profile = inner.read(USERS, "reader", "reader")
+        assert profile is not None and profile["total_requests"] == 3
+        counting.reads.clear()
+        attack = pipe.analyze(AnalysisRequest(user_id="reader", prompt=ATTACK))
+        assert attack.attack and counting.reads.get(GRAPH, 0) == len(attack.graph_message["bands"]) + 1  # type: ignore[index]
+    finally:
+        inner.close()
+
+
+def test_a_profile_changed_since_the_safety_read_is_re_read_not_overwritten(settings: Settings) -> None:
+    from shared.reputation import Outcome, read_profile, record_outcome
+    from shared.stores.base import USERS
+    from shared.stores.sqlite import SqliteStore
+
+    store = SqliteStore(settings.store.sqlite_path)
+    try:
+        rep = settings.reputation
+        now = time.time()
+        _, snapshot = read_profile(store, "racer", rep, now)  # absent: the snapshot says so
+        first = Outcome(request_id="r-1", prompt_id="p-1", attack=False, blocked=False, risk=0.0, critical=False)
+        second = Outcome(request_id="r-2", prompt_id="p-2", attack=True, blocked=True, risk=0.9, critical=False)
+        record_outcome(store, "racer", first, rep, now, snapshot)
+        # A concurrent request recorded from the same (now stale) snapshot: the ETag race re-reads.
+        record_outcome(store, "racer", second, rep, now, snapshot)
+        stored = store.read(USERS, "racer", "racer")
+        assert stored is not None and stored["total_requests"] == 2 and stored["violations"] == 1
+        # The same request again (a retry) is not counted twice, whatever the snapshot.
+        record_outcome(store, "racer", second, rep, now, read_profile(store, "racer", rep, now)[1])
+        assert store.read(USERS, "racer", "racer")["total_requests"] == 2  # type: ignore[index]
+        legacy = store.read(USERS, "racer", "racer")
+        assert legacy is not None
+        legacy["applied"] = ["r-1", "r-2"]  # raw request ids, the format before this change
+        store.replace(USERS, {k: v for k, v in legacy.items() if not k.startswith("_")}, legacy["_etag"])
+        record_outcome(store, "racer", first, rep, now)
+        assert store.read(USERS, "racer", "racer")["total_requests"] == 2  # type: ignore[index]
+    finally:
+        store.close()

@@ -18,7 +18,8 @@ old index terms, so it costs about twice an insert):
     query   = 2.5 + sum(read of each returned item)
 
 Traffic: "mixed" is the load generator's request mix (tests/bench/load.py: benign,
-injection, SQL, PII texts, each numbered, from 200 users); "distinct" is the dev corpus.
+injection, SQL, PII texts, each numbered, from 200 users); "distinct" is the dev corpus
+(about half attacks); "realistic" is nine benign corpus texts to one corpus attack.
 """
 
 from __future__ import annotations
@@ -88,12 +89,15 @@ def make_meter(src: Path) -> Any:
             self.atomic_batches = getattr(inner, "atomic_batches", False)
             self.counts: Counter[str] = Counter()
             self.detail: Counter[str] = Counter()  # "<operation> <container>": documents
-            self.detail_ru: Counter[str] = Counter()  # batched writes: RU by container and node kind
+            self.detail_ru: Counter[str] = Counter()  # writes: RU by container (and node kind in a batch)
             self.ru = 0.0
 
-        def _w(self, kind: str, doc: Any, container: str = "") -> None:
+        def _w(self, kind: str, doc: Any, container: str = "", batched: bool = False) -> None:
             self.counts["writes"] += 1
-            self.ru += write_ru(kind, doc, container)
+            ru = write_ru(kind, doc, container)
+            self.ru += ru
+            if not batched:
+                self.detail_ru[f"{kind} {container}"] += ru
 
         def _r(self, docs: list[Any]) -> None:
             self.counts["reads"] += max(1, len(docs))
@@ -152,7 +156,7 @@ def make_meter(src: Path) -> Any:
                 self.detail_ru[f"{op.kind} {op.container}:{(op.doc or {}).get('kind', '')!s}"] += write_ru(
                     op.kind, op.doc or {}, op.container
                 )
-                self._w(op.kind, op.doc or {}, op.container)
+                self._w(op.kind, op.doc or {}, op.container, batched=True)
             return list(self.inner.batch(ops))
 
         def ping(self) -> None:
@@ -161,20 +165,39 @@ def make_meter(src: Path) -> Any:
     return Metered
 
 
+SHAPES = ("mixed", "distinct", "realistic")
+#: Distinct senders per shape (``--users``): few senders model users with a history, whose
+#: profile and user node are replaced (twice the RU of a create) and have grown.
+USERS = int(os.environ.get("BENCH_COST_USERS", "200"))
+
+
 def traffic(kind: str, n: int) -> list[tuple[str, str]]:
     """``(user_id, prompt)`` pairs."""
     if kind == "distinct":
         texts = [json.loads(line)["text"] for line in DEV.open(encoding="utf-8")]
         texts = [t for t in texts if len(t) <= 2000]
         random.Random(5).shuffle(texts)
-        return [(f"bench-d-{i % 200}", texts[i % len(texts)]) for i in range(n)]
+        return [(f"bench-d-{i % USERS}", texts[i % len(texts)]) for i in range(n)]
+    if kind == "realistic":
+        records = [json.loads(line) for line in DEV.open(encoding="utf-8")]
+        by_label = {
+            label: [r["text"] for r in records if r.get("label") == label and len(r["text"]) <= 2000]
+            for label in ("benign", "attack")
+        }
+        for texts in by_label.values():
+            random.Random(7).shuffle(texts)
+        out = []
+        for i in range(n):
+            pool = by_label["attack"] if i % 10 == 9 else by_label["benign"]
+            out.append((f"bench-r-{i % USERS}", pool[i % len(pool)]))
+        return out
     sys.path.insert(0, str(ROOT / "tests" / "bench"))
     from load import MIX  # type: ignore[import-not-found]
 
     out = []
     for i in range(n):
         template = MIX[i % len(MIX)]
-        out.append((f"bench-m-{i % 200}", str(template["prompt"]).replace("{i}", str(i))))
+        out.append((f"bench-m-{i % USERS}", str(template["prompt"]).replace("{i}", str(i))))
     return out
 
 
@@ -189,10 +212,13 @@ def measure(src: Path, n: int) -> dict[str, Any]:
 
     if os.environ.get("BENCH_GRAPH_INDEX") == "kind":
         NARROW_INDEX["graph"] = ("kind",)
+    import inspect
+
+    first_flag = "first_delivery" in inspect.signature(process_message).parameters
     settings = load_settings(classifier={"enabled": False})
     meter_cls = make_meter(src)
     out: dict[str, Any] = {"bands": settings.graph.lsh_bands}
-    for kind in ("mixed", "distinct"):
+    for kind in SHAPES:
         with tempfile.TemporaryDirectory() as tmp:
             store = meter_cls(SqliteStore(f"{tmp}/cost.sqlite3"))
             pipe = Pipeline.build(settings, store=store)
@@ -203,7 +229,9 @@ def measure(src: Path, n: int) -> dict[str, Any]:
                 result = pipe.analyze(AnalysisRequest(user_id=user, prompt=text))
                 before, ru_before = Counter(store.counts), store.ru
                 if result.graph_message:
-                    process_message(store, settings, result.graph_message, f"m-{kind}-{i}")
+                    # As the queue delivers it the first time (older code has no such flag).
+                    extra = {"first_delivery": True} if first_flag else {}
+                    process_message(store, settings, result.graph_message, f"m-{kind}-{i}", **extra)
                 graph.update(store.counts - before)
                 graph_ru += store.ru - ru_before
             elapsed = time.perf_counter() - started
@@ -260,26 +288,33 @@ def extract(rev: str, into: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="prompts per traffic shape")
-    parser.add_argument("--compare", metavar="REV", help="also measure git revision REV in the same run")
+    parser.add_argument(
+        "--compare", metavar="REV", action="append", default=[], help="also measure git revision REV (repeatable)"
+    )
     parser.add_argument(
         "--graph-index-kind",
         action="store_true",
         help="estimate RU as if the graph container indexed only `kind` (it is never queried)",
     )
+    parser.add_argument("--users", type=int, default=200, help="distinct senders per traffic shape")
     args = parser.parse_args(argv)
+    os.environ["BENCH_COST_USERS"] = str(args.users)
     if args.graph_index_kind:
         os.environ["BENCH_GRAPH_INDEX"] = "kind"
     rows = {"now": run_child(ROOT, args.n)}
-    if args.compare:
+    for rev in args.compare:
         with tempfile.TemporaryDirectory() as tmp:
-            rows[args.compare] = run_child(extract(args.compare, Path(tmp)), args.n)
-    print(f"store cost per analysed prompt ({args.n} prompts per shape; targets: <= 10 ops, <= 40 RU)")
+            rows[rev] = run_child(extract(rev, Path(tmp)), args.n)
+    print(
+        f"store cost per analysed prompt ({args.n} prompts per shape from {args.users} users; "
+        "targets: <= 10 ops, <= 40 RU)"
+    )
     print(
         f"{'code':>10} {'bands':>5} {'traffic':>9} {'reads':>6} {'writes':>6} {'ops':>6} {'requests':>8} "
         f"{'RU':>6} {'graph ops':>9} {'graph RU':>8} {'ms':>6}"
     )
     for name, row in rows.items():
-        for kind in ("mixed", "distinct"):
+        for kind in SHAPES:
             r = row[kind]
             print(
                 f"{name[:10]:>10} {row['bands']:>5} {kind:>9} {r['reads']:6.1f} {r['writes']:6.1f} "
