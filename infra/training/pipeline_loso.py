@@ -206,7 +206,7 @@ def run_pipeline_loso(
         else "each source alone",
     }
     _print(summary, log)
-    if fusion and rows and not quick:
+    if fusion and rows:
         from infra.training.train_fusion import compare
 
         summary["fusion_vs_noisy_or"] = compare(rows, level=level, log=log)

@@ -52,7 +52,7 @@ TARGETS: dict[str, tuple[float, float]] = {
     "high": (0.03, 0.08),
     "paranoid": (0.08, 0.20),
 }
-C = 1.0
+C = 0.01  # 1, 0.1, 0.01 tried on the out-of-fold figures: 0.01 ranked best (still below the noisy-OR)
 SOURCE_POWER = 0.5  # each (source, label) cell weighs n**power in total, as for the classifier
 
 
