@@ -151,7 +151,7 @@ def run_pipeline_loso(
 
     pipeline.detector.classifier = OutOfFoldClassifier(by_text, thresholds)  # type: ignore[assignment]
     # The noisy-OR decides here (the baseline); the combiner is cross-fitted on the recorded features.
-    recorder = _recording_agent(Calibration.from_thresholds(thresholds), use_fusion=False)
+    recorder = _recording_agent(Calibration.from_thresholds(thresholds), use_fusion=False, record_features=True)
     pipeline.orchestrator.decision = recorder
     rows: list[dict[str, Any]] = capture if capture is not None else []
     rules_only = Pipeline.build(settings)

@@ -203,6 +203,7 @@ def compare(
     block = BLOCK_THRESHOLDS[_level(level)]
     out = {
         "level": level,
+        "folds": len({r["family"] for r in rows}),
         "oof_thresholds": thresholds,
         "noisy_or": metrics(rows, noisy >= block, noisy),
         "fusion": metrics(rows, fused >= block - 1e-12, fused),
@@ -234,7 +235,7 @@ def _p(x: float | None) -> str:
 
 def _print(c: dict[str, Any], log: Callable[[str], None]) -> None:
     n, f = c["noisy_or"], c["fusion"]
-    log(f"  fusion vs noisy-OR, same records, same 16 family folds, level {c['level']}")
+    log(f"  fusion vs noisy-OR, same records, same {c['folds']} family folds, level {c['level']}")
     log(f"  {'':34s} {'noisy-OR':>9s} {'fusion':>9s}")
     for label, a, b in (
         ("mean attack recall over sources", n["mean_source_attack_recall"], f["mean_source_attack_recall"]),

@@ -72,13 +72,21 @@ class DecisionAgent:
     name = "decision"
 
     def __init__(
-        self, calibration: Calibration | None = None, *, use_fusion: bool = True, fusion: Fusion | None = None
+        self,
+        calibration: Calibration | None = None,
+        *,
+        use_fusion: bool = True,
+        fusion: Fusion | None = None,
+        record_features: bool = False,
     ) -> None:
         """``use_fusion=False`` keeps the noisy-OR (the comparison baseline); ``fusion``
-        overrides the shipped combiner (the leave-out evaluation)."""
+        overrides the shipped combiner; ``record_features`` fills :attr:`Verdict.features`
+        even under the noisy-OR (the leave-out run fits the combiner on them; otherwise
+        the noisy-OR path computes no features and costs nothing extra)."""
         self.calibration = calibration or IDENTITY
         self.use_fusion = use_fusion
         self._fusion = fusion
+        self.record_features = record_features
 
     @property
     def fusion(self) -> Fusion | None:
@@ -91,7 +99,8 @@ class DecisionAgent:
     ) -> tuple[float, dict[str, float]]:
         """Risk of this evidence: the fitted combiner when it applies, else the noisy-OR."""
         det = ctx.detection
-        if det.classifier_score is None:
+        fusion = self.fusion
+        if det.classifier_score is None or (fusion is None and not self.record_features):
             return noisy_or(components.values()), {}
         from ..detection.classifier import word_units
 
@@ -106,7 +115,6 @@ class DecisionAgent:
             units=units,
             corroborated=corroborated,
         )
-        fusion = self.fusion
         risk = (
             noisy_or(components.values())
             if fusion is None
