@@ -97,8 +97,10 @@ openapi: setup
 	$(PY) -m infra.openapi_gateway
 
 ## Retrain the shipped classifier from ../shared/datasets/dev.jsonl + extra.jsonl (+ generated data); about 15 minutes on two cores.
+## Then refit the layer combiner on the out-of-fold run (about 1 minute); it is written only if it beats the noisy-OR.
 train: setup
 	$(PY) -m infra.training.train_classifier
+	$(PY) -m infra.training.train_fusion --write
 
 clean:
 	rm -rf $(VENV) .venv-checkov infra/node_modules web/node_modules web/dist .artifacts .pytest_cache .ruff_cache .hypothesis .data

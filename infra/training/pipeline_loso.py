@@ -108,10 +108,15 @@ def run_pipeline_loso(
     quick: bool = False,
     oof_cache: Path | None = None,
     misses: Path | None = None,
+    capture: list[dict[str, Any]] | None = None,
+    fusion: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
+    """The leave-out run. ``capture`` receives each record's layer features (no text);
+    ``fusion`` adds the side-by-side comparison of the noisy-OR and the fitted combiner."""
     os.environ.setdefault("PSS_SECRET_PROMPT_HMAC_KEY", "loso-hmac-key-0123456789abcdef0123456789")
     from infra.training.loso import oof_scores
+    from infra.training.train_classifier import family_of
     from shared.config import load_settings
     from shared.detection.classifier import get_classifier
     from shared.detection.normalize import normalize
@@ -142,11 +147,13 @@ def run_pipeline_loso(
     settings = load_settings(severity_level=level, classifier={"enabled": False}, limits={"max_input_chars": 200_000})
     pipeline = Pipeline.build(settings)
     # Swap the out-of-fold classifier in, with the shipped model's calibration.
-    from shared.agents.decision_agent import DecisionAgent
     from shared.detection.scoring import Calibration
 
     pipeline.detector.classifier = OutOfFoldClassifier(by_text, thresholds)  # type: ignore[assignment]
-    pipeline.orchestrator.decision = DecisionAgent(Calibration.from_thresholds(thresholds))
+    # The noisy-OR decides here (the baseline); the combiner is cross-fitted on the recorded features.
+    recorder = _recording_agent(Calibration.from_thresholds(thresholds), use_fusion=False, record_features=True)
+    pipeline.orchestrator.decision = recorder
+    rows: list[dict[str, Any]] = capture if capture is not None else []
     rules_only = Pipeline.build(settings)
     linear_cut = thresholds[level]
     ablation: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
@@ -159,6 +166,7 @@ def run_pipeline_loso(
     for it in items:
         result = pipeline.analyze(AnalysisRequest("loso", it["text"]), record=False)
         y = it["label"] == "attack"
+        rows.append(_row(it, recorder.last, family_of(it["source"])))
         if misses is not None and result.attack != y:
             wrong.append({"id": it["id"], "source": it["source"], "label": it["label"], "risk": round(result.risk, 4)})
         hard = bool(it.get("hard_benign"))
@@ -198,7 +206,45 @@ def run_pipeline_loso(
         else "each source alone",
     }
     _print(summary, log)
+    if fusion and rows:
+        from infra.training.train_fusion import compare
+
+        summary["fusion_vs_noisy_or"] = compare(rows, level=level, log=log)
     return summary
+
+
+def _recording_agent(*args: Any, **kwargs: Any) -> Any:
+    """A DecisionAgent that keeps its last verdict (the leave-out run is sequential)."""
+    from shared.agents.decision_agent import DecisionAgent
+
+    class Recording(DecisionAgent):
+        last: Any = None
+
+        def decide(self, ctx: Any, others: Any, sanitized: Any = None) -> Any:
+            verdict, finding = super().decide(ctx, others, sanitized)
+            self.last = verdict
+            return verdict, finding
+
+    return Recording(*args, **kwargs)
+
+
+def _row(it: dict[str, Any], verdict: Any, family: str) -> dict[str, Any]:
+    """What the combiner is fitted on: labels, the noisy-OR risk and the layer features (no text)."""
+    from shared.detection.fusion import short_text_cap
+
+    feats = dict(verdict.features)
+    units = feats.pop("units", 0.0)
+    return {
+        "id": it["id"],
+        "source": it["source"],
+        "family": family,
+        "category": it.get("category", ""),
+        "attack": it["label"] == "attack",
+        "hard": bool(it.get("hard_benign")),
+        "noisy_or": verdict.risk,
+        "cap": short_text_cap(units, feats.get("capped", 0.0) == 0.0),
+        "features": feats,
+    }
 
 
 def _p(x: float | None) -> str:

@@ -1,8 +1,11 @@
 """DecisionAgent: one decision from all the evidence.
 
-Risk = noisy-OR of the rule findings (current prompt and the recent turns), the
-calibrated classifier score and the SimilarityAgent's score (known attacks, campaign,
-repeats). The prompt is an *attack* when risk reaches the block threshold of the
+Risk combines the rule findings (current prompt and the recent turns), the calibrated
+classifier score and the SimilarityAgent's score (known attacks, campaign, repeats).
+With the classifier on and a fitted combiner shipped (:mod:`shared.detection.fusion`),
+the layers' features go through that combiner (never below the rules' own risk, and
+capped for uncorroborated short texts); otherwise risk is their noisy-OR. The prompt
+is an *attack* when risk reaches the block threshold of the
 configured severity level, lowered for senders with low reputation
 (:mod:`shared.detection.scoring`).
 
@@ -28,8 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import ResponseStrategy, SeverityLevel
+from ..detection.fusion import Fusion, fuse_risk, get_fusion, layer_features, short_text_cap
 from ..detection.scoring import IDENTITY, Calibration, block_threshold, noisy_or, rule_risk
-from ..findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, ThreatType
+from ..findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, Severity, ThreatType
 from .base import AgentContext, AgentFinding
 
 #: Attack types that are content in a developer's question: cleaned, not refused, when
@@ -61,13 +65,62 @@ class Verdict:
     components: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     evidence: dict[str, object] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 class DecisionAgent:
     name = "decision"
 
-    def __init__(self, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self,
+        calibration: Calibration | None = None,
+        *,
+        use_fusion: bool = True,
+        fusion: Fusion | None = None,
+        record_features: bool = False,
+    ) -> None:
+        """``use_fusion=False`` keeps the noisy-OR (the comparison baseline); ``fusion``
+        overrides the shipped combiner; ``record_features`` fills :attr:`Verdict.features`
+        even under the noisy-OR (the leave-out run fits the combiner on them; otherwise
+        the noisy-OR path computes no features and costs nothing extra)."""
         self.calibration = calibration or IDENTITY
+        self.use_fusion = use_fusion
+        self._fusion = fusion
+        self.record_features = record_features
+
+    @property
+    def fusion(self) -> Fusion | None:
+        if not self.use_fusion:
+            return None
+        return self._fusion if self._fusion is not None else get_fusion()
+
+    def _risk(
+        self, ctx: AgentContext, findings: list[Finding], components: dict[str, float]
+    ) -> tuple[float, dict[str, float]]:
+        """Risk of this evidence: the fitted combiner when it applies, else the noisy-OR."""
+        det = ctx.detection
+        fusion = self.fusion
+        if det.classifier_score is None or (fusion is None and not self.record_features):
+            return noisy_or(components.values()), {}
+        from ..detection.classifier import word_units
+
+        units = word_units(det.normalized.text, limit=32)
+        corroborated = any(f.severity.rank >= Severity.MEDIUM.rank for f in findings if f.threat_type in ATTACK_THREATS)
+        feats = layer_features(
+            findings,
+            classifier_raw=det.classifier_score,
+            classifier_cal=components.get("classifier", 0.0),
+            similarity=components.get("similarity", 0.0),
+            chars=len(det.text),
+            units=units,
+            corroborated=corroborated,
+        )
+        risk = (
+            noisy_or(components.values())
+            if fusion is None
+            else fuse_risk(fusion, feats, components["rules"], short_text_cap(units, corroborated))
+        )
+        return risk, feats | {"units": units}
 
     def decide(
         self,
@@ -93,7 +146,7 @@ class DecisionAgent:
         sim = by_agent.get("similarity")
         if sim is not None and sim.status == "ok":
             components["similarity"] = sim.score
-        risk = noisy_or(components.values())
+        risk, features = self._risk(ctx, findings, components)
 
         profile = ctx.profile
         reputation = profile.reputation if profile is not None else None
@@ -103,7 +156,8 @@ class DecisionAgent:
         # Risk without the code-snippet findings: when that alone stays below the threshold,
         # the snippets are the whole case and the sanitizer may clean them instead.
         core = {**components, "rules": rule_risk([f for f in findings if f.threat_type not in CODE_SNIPPET_THREATS])}
-        snippets_only = attack and noisy_or(core.values()) < threshold
+        core_findings = [f for f in findings if f.threat_type not in CODE_SNIPPET_THREATS]
+        snippets_only = attack and self._risk(ctx, core_findings, core)[0] < threshold
         fail_closed = False
         strict = level in (SeverityLevel.HIGH, SeverityLevel.PARANOID)
         if failed and not attack and level != SeverityLevel.LOW and (strict or risk >= threshold / 2):
@@ -147,6 +201,7 @@ class DecisionAgent:
             components,
             reasons,
             evidence,
+            features,
         )
         finding = AgentFinding(
             self.name,
