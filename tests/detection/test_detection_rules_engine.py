@@ -293,17 +293,21 @@ def test_replace_is_atomic_under_concurrent_matching() -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=reader) for _ in range(2)]
+    # Daemon threads, stopped in ``finally``: a failing swap must fail the test, not leave two
+    # readers spinning and the test process unable to exit.
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(2)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 2.0
     swaps = 0
-    while time.monotonic() < deadline and swaps < 12:
-        engine.replace(custom=set_a if swaps % 2 == 0 else set_b)
-        swaps += 1
-    stop.set()
-    for t in threads:
-        t.join(timeout=10)
+    try:
+        while time.monotonic() < deadline and swaps < 12:
+            engine.replace(custom=set_a if swaps % 2 == 0 else set_b)
+            swaps += 1
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
     assert errors == []
     assert swaps >= 4
     assert seen, "the readers never observed a custom snapshot"
