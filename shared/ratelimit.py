@@ -41,44 +41,40 @@ class RateLimiter:
         self._windows: OrderedDict[str, tuple[int, int, int]] = OrderedDict()
 
     def check(self, user_id: str, cost: int = 1, now: float | None = None) -> Quota:
+        """Spend ``cost`` of ``user_id``'s quota if it fits; the quota after the attempt."""
+        return self._quota(user_id, cost, now)
+
+    def peek(self, user_id: str | None, now: float | None = None) -> Quota:
+        """The quota ``user_id`` has left, without spending any of it (``None``: a sender
+        not yet known, who has the whole limit)."""
+        return self._quota(user_id, 0, now)
+
+    def _quota(self, user_id: str | None, cost: int, now: float | None) -> Quota:
         now = time.time() if now is None else now
         window = int(now // WINDOW_SECONDS)
         reset = (window + 1) * WINDOW_SECONDS
         if self.per_minute <= 0:  # 0 = unlimited
             return Quota(True, 0, 0, reset)
         overlap = 1.0 - (now % WINDOW_SECONDS) / WINDOW_SECONDS  # share of the previous minute still inside
+        used = previous = 0
         with self._lock:
-            start, used, previous = self._windows.get(user_id, (window, 0, 0))
-            if start != window:
-                previous = used if start == window - 1 else 0
-                used = 0
+            if user_id is not None:
+                start, used, previous = self._windows.get(user_id, (window, 0, 0))
+                if start != window:
+                    previous = used if start == window - 1 else 0
+                    used = 0
+            if cost == 0:  # a peek: nothing spent, nothing stored
+                spent = math.ceil(previous * overlap + used)
+                return Quota(spent < self.per_minute, self.per_minute, self.per_minute - spent, reset)
             allowed = previous * overlap + used + cost <= self.per_minute
             if allowed:
                 used += cost
+            assert user_id is not None
             self._windows[user_id] = (window, used, previous)
             self._windows.move_to_end(user_id)
             while len(self._windows) > MAX_TRACKED_USERS:
                 self._windows.popitem(last=False)
         return Quota(allowed, self.per_minute, self.per_minute - math.ceil(previous * overlap + used), reset)
-
-    def peek(self, user_id: str | None, now: float | None = None) -> Quota:
-        """The quota ``user_id`` has left, without spending any of it (``None``: a sender
-        not yet known, who has the whole limit). Same sliding window as :meth:`check`."""
-        now = time.time() if now is None else now
-        window = int(now // WINDOW_SECONDS)
-        reset = (window + 1) * WINDOW_SECONDS
-        if self.per_minute <= 0:
-            return Quota(True, 0, 0, reset)
-        overlap = 1.0 - (now % WINDOW_SECONDS) / WINDOW_SECONDS
-        used = previous = 0
-        if user_id is not None:
-            with self._lock:
-                start, used, previous = self._windows.get(user_id, (window, 0, 0))
-            if start != window:
-                previous = used if start == window - 1 else 0
-                used = 0
-        spent = math.ceil(previous * overlap + used)
-        return Quota(spent < self.per_minute, self.per_minute, self.per_minute - spent, reset)
 
 
 class LoadShedder:

@@ -223,10 +223,16 @@ class Service:
 
     # analyze stage ---------------------------------------------------------
     def analyze(self, body: bytes, identity: Identity | None = None) -> Reply:
+        return self._with_quota_headers(self._analyze, body, identity)
+
+    def _with_quota_headers(
+        self, route: Callable[[bytes, Caller], Reply], body: bytes, identity: Identity | None
+    ) -> Reply:
+        """Run an analyze route; a refusal still carries the sender's ``X-RateLimit-*``."""
         caller: Caller | None = None
         try:
             caller = resolve_caller(identity, self.settings)
-            return self._analyze(body, caller)
+            return route(body, caller)
         except ServiceError as exc:
             self._quota_on_error(exc, body, caller)
             raise
@@ -261,13 +267,7 @@ class Service:
         return Reply(200, result.to_api(self.detail_for(caller)), headers, messages)
 
     def analyze_batch(self, body: bytes, identity: Identity | None = None) -> Reply:
-        caller: Caller | None = None
-        try:
-            caller = resolve_caller(identity, self.settings)
-            return self._analyze_batch(body, caller)
-        except ServiceError as exc:
-            self._quota_on_error(exc, body, caller)
-            raise
+        return self._with_quota_headers(self._analyze_batch, body, identity)
 
     def _analyze_batch(self, body: bytes, caller: Caller) -> Reply:
         from .api_models import BatchBody
