@@ -14,30 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reliability.reliability_support import dev_host  # one dev-host start-up for every suite
+
 from infra.devhost import DevHost
-from shared.config import set_settings
-from shared.pipeline import set_pipeline
-from shared.secrets import set_secret_provider
-from shared.service import set_service
-from shared.stores import set_store
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "shared" / "detection" / "model"
-
-
-def reset_singletons() -> None:
-    store = None
-    try:
-        from shared import stores
-
-        store = stores._store  # closing the previous test's store
-    except AttributeError:
-        pass
-    # the secret provider too: it caches what it read (or did not find) for the last host
-    for setter in (set_service, set_pipeline, set_store, set_settings, set_secret_provider):
-        setter(None)
-    if store is not None:
-        store.close()
 
 
 @contextmanager
@@ -71,22 +53,6 @@ def start_dev_host(
         )
         queue_backend = "azurite"
         storage = azurite.connection_string
-        env["AzureWebJobsStorage"] = storage
     env.update(extra_env or {})
-    reset_singletons()
-    dev = DevHost(
-        "function_app:app",
-        app_root=ROOT,
-        port=0,
-        queue_backend=queue_backend,
-        storage_connection=storage,
-        settings_file=False,
-        env=env,
-        timers=False,
-    )
-    dev.start()
-    try:
+    with dev_host(env, queue_backend=queue_backend, storage=storage) as dev:
         yield dev
-    finally:
-        dev.stop()
-        reset_singletons()
