@@ -21,15 +21,20 @@ Cost (issue 14): each step reads every node it touches with one ``read_many`` an
 writes them with one ``Store.batch`` (``batchwrite.py``); a text its sender already sent
 within half the campaign window only bumps counters (input, user, pattern); rule hits go
 to pattern shard documents (``patterns.py``). Proportional cost: a prompt that is not an
-attack on its own evidence (most traffic) writes only its prompt node and its user node
-(no input node, no buckets), the prompt node is created without a read, its near-duplicate
-edges go into that same write, and a first delivery does not read the processed marker.
+attack on its own evidence (most traffic) costs one read and one write, its user node
+(plus a prompt node and pattern shards only if a rule fired: no input node, no buckets,
+no processed marker); an attack's prompt node is created without a read, its
+near-duplicate edges go into that same write, and a first delivery does not read the
+processed marker.
 
 Idempotent by message id: every counter update carries the message id and is
-skipped if already applied, edges and members are sets, and the message is marked
-processed only after everything else succeeded. A crash part-way leaves the message
-on the queue; the redelivery completes the work without double counting. After
-``maxDequeueCount`` failures (host.json) the host moves it to the poison queue.
+skipped if already applied, edges and members are sets. A message whose work is one
+batch (not an attack) needs nothing more: its user node's applied-id guard, written in
+that batch, tells a redelivery it was applied ("duplicate"). An attack's work takes
+several steps, so it is marked processed (``processed`` container) only after everything
+else succeeded. A crash part-way leaves the message on the queue; the redelivery
+completes the work without double counting. After ``maxDequeueCount`` failures
+(host.json) the host moves it to the poison queue.
 
 Tenancy and evidence: ``user_id`` is tenant-scoped and band keys are keyed per tenant,
 so buckets and campaigns never mix tenants; bucket members hold a keyed hash of the
@@ -161,19 +166,25 @@ def process_message(
 
     ``first_delivery``: the queue says no earlier delivery of this message began (dequeue
     count 1), so the processed marker cannot exist yet and is not read; the marker is
-    still written last, and its create conflicting still reports a duplicate."""
+    still written last (attacks only), and its create conflicting still reports a
+    duplicate."""
     started = time.perf_counter()
     msg = GraphMessage.model_validate(raw)
-    if not first_delivery and store.read(PROCESSED, message_id, message_id) is not None:
+    from ..detection.scoring import block_threshold
+
+    attack = msg.own_attack(block_threshold(settings.severity_level))
+    # A message that is not an attack on its own evidence has no step after the first
+    # batch (no buckets, so no links; no campaign; nothing for the known-attack index):
+    # that batch is all its work, and the user node's applied-id guard, written in it,
+    # is its idempotency record. Only multi-step messages need the processed marker.
+    one_step = not attack
+    if not first_delivery and not one_step and store.read(PROCESSED, message_id, message_id) is not None:
         return UpdateResult("duplicate")
     g = settings.graph
     ttl = g.node_ttl_days * 86_400
     window = g.campaign_window_minutes * 60.0
     pid = prompt_node_id(msg.prompt_id)
     uid = user_node_id(msg.user_id)
-    from ..detection.scoring import block_threshold
-
-    attack = msg.own_attack(block_threshold(settings.severity_level))
     from ..secrets import keyed_hash
 
     user_hash = keyed_hash("user:" + msg.user_id)[:16]
@@ -212,16 +223,23 @@ def process_message(
             _add_edge(node, pattern_node_id(rule_id), "matched", msg.at)
         return node
 
-    mutators: dict[str, Any] = {pid: prompt_mut}
+    # A plain text (no attack, no rule hit) gets no prompt node: nothing links to it but
+    # its sender's ``sent`` edge, and its metadata is already the ``prompts`` record
+    # (recording.py), which the node view shows in its place (views.py).
+    mutators: dict[str, Any] = {pid: prompt_mut} if attack or msg.rule_ids else {}
+    applied_before = {"user": False}
 
-    def user_mut(doc: Doc | None) -> Doc:
+    def user_mut(doc: Doc | None) -> Doc | None:
         node = _node(doc, uid, "user", ttl)
         node["user_id"] = msg.user_id
         node["tenant"] = msg.tenant
-        if _guarded(node, message_id):
-            node["prompts"] = node.get("prompts", 0) + 1
-            node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
-            node["last_at"] = max(node.get("last_at", 0.0), msg.at)
+        if not _guarded(node, message_id):
+            # An earlier delivery wrote this node, its counters and its edge in one write.
+            applied_before["user"] = True
+            return None
+        node["prompts"] = node.get("prompts", 0) + 1
+        node["attacks"] = node.get("attacks", 0) + (1 if msg.attack else 0)
+        node["last_at"] = max(node.get("last_at", 0.0), msg.at)
         _add_edge(node, target(), "sent", msg.at, limit=MAX_USER_EDGES)
         return node
 
@@ -230,12 +248,13 @@ def process_message(
     for rule_id in msg.rule_ids:
         nid = pattern_shard_id(rule_id, message_id)  # hits spread over shards (patterns.py)
 
-        def pattern_mut(doc: Doc | None, nid: str = nid, rule_id: str = rule_id) -> Doc:
+        def pattern_mut(doc: Doc | None, nid: str = nid, rule_id: str = rule_id) -> Doc | None:
             node = _node(doc, nid, "pattern_shard", ttl)
             node["rule_id"] = rule_id
-            if _guarded(node, message_id):
-                node["hits"] = node.get("hits", 0) + 1
-                node["last_at"] = max(node.get("last_at", 0.0), msg.at)
+            if not _guarded(node, message_id):
+                return None  # counted, with its edge, by an earlier delivery
+            node["hits"] = node.get("hits", 0) + 1
+            node["last_at"] = max(node.get("last_at", 0.0), msg.at)
             _add_edge(node, target(), "matched_by", msg.at, limit=MAX_PATTERN_EDGES)
             return node
 
@@ -334,9 +353,15 @@ def process_message(
     # then the buckets, then the prompt node (created without a read: its id is new).
     ordered: dict[str, Any] = {iid: mutators.pop(iid)} if iid in mutators else {}
     ordered.update({bid: mutators.pop(bid) for bid in bucket_ids})
-    mutators[pid] = prompt_links_mut
+    if pid in mutators:
+        mutators[pid] = prompt_links_mut
     ordered.update(mutators)
     written = apply_nodes(store, ordered, fresh=frozenset({pid}))
+    if one_step:
+        result = UpdateResult("duplicate" if applied_before["user"] else "processed")
+        result.repeat_of = repeat["of"]
+        result.elapsed_ms = (time.perf_counter() - started) * 1e3
+        return result
     for bid in bucket_ids:
         stored = written.get(bid) or {}
         buckets[bid] = stored

@@ -21,9 +21,9 @@ from typing import Any
 
 from ..errors import ErrorCode, ServiceError
 from ..params import int_param
-from ..stores.base import GRAPH, PATTERNS, Filter, OrderBy, Store
+from ..stores.base import GRAPH, PATTERNS, PROMPTS, Filter, OrderBy, Store
 from ..tenancy import LOCAL_CALLER, Caller, tenant_in_view, unscope
-from .lookup import prompt_node_id, user_node_id
+from .lookup import pattern_node_id, prompt_node_id, user_node_id
 from .patterns import read_pattern
 
 _PUBLIC_NODE_FIELDS = (
@@ -144,9 +144,30 @@ def _find_node(store: Store, ident: str, caller: Caller) -> dict[str, Any] | Non
         candidates = [user_node_id(caller.scope(ident)), prompt_node_id(ident)]
     for node_id in candidates:
         node = read_pattern(store, node_id) if node_id.startswith("pattern:") else store.read(GRAPH, node_id, node_id)
+        if node is None and node_id.startswith("prompt:"):
+            node = _prompt_from_record(store, node_id)
         if node is not None and node.get("kind") not in ("bucket", "input") and _visible(node, caller):
             return node
     return None
+
+
+def _prompt_from_record(store: Store, node_id: str) -> dict[str, Any] | None:
+    """The node of a plain prompt, built from its ``prompts`` record: the graph stage
+    writes no node for a text without attack or rule evidence (issue 14), since nothing
+    but its sender links to it. One cross-partition query by id (the record's partition
+    is its user, which the caller does not give); ``id`` is always indexed."""
+    prompt_id = node_id.removeprefix("prompt:")
+    page = store.query(PROMPTS, where=(Filter("id", "=", prompt_id),), limit=1)
+    if not page.items:
+        return None
+    record = page.items[0]
+    edges = [{"to": user_node_id(record["user_id"]), "kind": "sent_by", "at": record.get("at"), "weight": 1.0}]
+    edges += [
+        {"to": pattern_node_id(rule), "kind": "matched", "at": record.get("at"), "weight": 1.0}
+        for rule in record.get("rule_ids", [])
+    ]
+    fields = ("user_id", "tenant", "at", "attack", "risk", "risk_level", "decision", "threats", "rule_ids")
+    return {"id": node_id, "kind": "prompt", **{k: record[k] for k in fields if k in record}, "edges": edges}
 
 
 def _campaign_summary(camp: dict[str, Any]) -> dict[str, Any]:

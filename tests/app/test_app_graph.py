@@ -285,18 +285,59 @@ def test_a_benign_text_files_no_buckets_and_no_input_node(store: Store, settings
     from shared.graph.lookup import bucket_id, input_id
 
     msg = message(settings, 90, "calm", "What's a good pasta recipe for tonight?", attack=False)
-    result = process_message(store, settings, msg, "m90", first_delivery=True)
+    counting = Counting(store)
+    result = process_message(counting, settings, msg, "m90", first_delivery=True)  # type: ignore[arg-type]
     assert result.outcome == "processed" and result.near_duplicates == []
+    assert counting.reads == {GRAPH: 1}  # its user node, nothing else
     assert store.read_many(GRAPH, [(bucket_id(b), bucket_id(b)) for b in msg["bands"]]) == []
     assert store.read(GRAPH, input_id(msg["input_hash"]), input_id(msg["input_hash"])) is None
-    prompt = store.read(GRAPH, "prompt:p90", "prompt:p90")
-    assert prompt is not None and {e["kind"] for e in prompt["edges"]} == {"sent_by"}
+    # No prompt node (nothing but its sender links to it; the view shows its prompts record)
+    # and no processed marker (its one batch carries its guard).
+    assert store.read(GRAPH, "prompt:p90", "prompt:p90") is None
+    assert store.read(PROCESSED, "m90", "m90") is None
     user = store.read(GRAPH, "user:calm", "user:calm")
     assert user is not None and user["prompts"] == 1 and user["attacks"] == 0
-    assert store.read(PROCESSED, "m90", "m90") is not None
-    # Redelivered as a first delivery again (no marker read): still counted once, reported a duplicate.
-    assert process_message(store, settings, msg, "m90", first_delivery=True).outcome == "duplicate"
-    assert store.read(GRAPH, "user:calm", "user:calm")["prompts"] == 1  # type: ignore[index]
+    assert [e["to"] for e in user["edges"] if e["kind"] == "sent"] == ["prompt:p90"]
+    etag = user["_etag"]
+    # Redelivered (first or later delivery): counted once, reported a duplicate, nothing rewritten.
+    for first in (True, False):
+        assert process_message(store, settings, msg, "m90", first_delivery=first).outcome == "duplicate"
+    assert store.read(GRAPH, "user:calm", "user:calm")["_etag"] == etag  # type: ignore[index]
+    # A benign text with a rule hit keeps its prompt node: pattern edges point at it.
+    ruled = {**message(settings, 91, "calm", "What's a good pasta recipe?", attack=False), "rule_ids": ["pii.email"]}
+    assert process_message(store, settings, ruled, "m91", first_delivery=True).outcome == "processed"
+    prompt = store.read(GRAPH, "prompt:p91", "prompt:p91")
+    assert prompt is not None and {e["kind"] for e in prompt["edges"]} == {"sent_by", "matched"}
+    assert read_pattern(store, "pattern:pii.email")["hits"] == 1  # type: ignore[index]
+    assert process_message(store, settings, ruled, "m91").outcome == "duplicate"
+    assert read_pattern(store, "pattern:pii.email")["hits"] == 1  # type: ignore[index]
+    assert store.read(GRAPH, "user:calm", "user:calm")["prompts"] == 2  # type: ignore[index]
+
+
+def test_a_benign_prompt_without_a_graph_node_is_shown_from_its_record(service) -> None:
+    from shared.service import guarded
+
+    reply = guarded(service.analyze)(
+        json.dumps({"user_id": "plain", "prompt": "Which river runs through Vienna?"}).encode()
+    )
+    assert reply.status == 200 and reply.body["decision"] == "allow"
+    (queued,) = reply.messages
+    first = service.graph_update(queued, "m-plain", 1)
+    assert first["outcome"] == "processed"
+    prompt_id = reply.body["prompt1_id"]
+    assert service.store.read(GRAPH, f"prompt:{prompt_id}", f"prompt:{prompt_id}") is None
+    user = guarded(service.graph)("users", "plain", {}).body["node"]
+    for ident in (f"prompt:{prompt_id}", prompt_id):  # by node id and by the plain prompt id
+        node = guarded(service.graph)("nodes", ident, {})
+        assert node.status == 200, node.body
+        shown = node.body["node"]
+        assert shown["id"] == f"prompt:{prompt_id}" and shown["kind"] == "prompt" and shown["decision"] == "allow"
+        assert [(e["kind"], e["to"]) for e in shown["edges"]] == [("sent_by", user["id"])]
+    assert user["prompts"] == 1 and [e["to"] for e in user["edges"]] == [f"prompt:{prompt_id}"]
+    # The same message again (a redelivery): a duplicate, counted once.
+    assert service.graph_update(queued, "m-plain", 2)["outcome"] == "duplicate"
+    assert guarded(service.graph)("users", "plain", {}).body["node"]["prompts"] == 1
+    assert guarded(service.graph)("nodes", "prompt:nope", {}).status == 404
 
 
 def test_an_attack_after_benign_near_duplicates_still_links_and_forms_campaigns(
