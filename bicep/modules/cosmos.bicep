@@ -72,6 +72,85 @@ var attacksOptions = (capacityMode == 'autoscale') ? {
   }
 } : {}
 
+// Indexing: every indexed path adds to the RU charge of each write. Containers written
+// on every analysed prompt index only the fields their queries filter or sort on (id is
+// always indexed); the others index every path. The same policies as
+// shared/stores/indexing.py (cosmos.py creates containers with them; the test suite
+// checks that they agree).
+var indexEverything = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [
+    {
+      path: '/*'
+    }
+  ]
+  excludedPaths: [
+    {
+      path: '/"_etag"/?'
+    }
+  ]
+}
+// graph and processed: point operations only.
+var indexNothing = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: []
+  excludedPaths: [
+    {
+      path: '/*'
+    }
+    {
+      path: '/"_etag"/?'
+    }
+  ]
+}
+// prompts: a user's history, by partition.
+var indexPrompts = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [
+    {
+      path: '/user_id/?'
+    }
+  ]
+  excludedPaths: [
+    {
+      path: '/*'
+    }
+    {
+      path: '/"_etag"/?'
+    }
+  ]
+}
+// audit: the metrics window (at, tenant) and the console's recent decisions (decision, at).
+var indexAudit = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [
+    {
+      path: '/user_id/?'
+    }
+    {
+      path: '/at/?'
+    }
+    {
+      path: '/tenant/?'
+    }
+    {
+      path: '/decision/?'
+    }
+  ]
+  excludedPaths: [
+    {
+      path: '/*'
+    }
+    {
+      path: '/"_etag"/?'
+    }
+  ]
+}
+
 // Every container has TTL on without a default expiry (defaultTtl -1): a document
 // expires only if it carries its own `ttl` (seconds), as the store contract says
 // (shared/stores/base.py; shared/stores/cosmos.py creates containers the same way).
@@ -79,26 +158,32 @@ var containerSpecs = [
   {
     name: 'prompts'
     partitionKey: '/user_id'
+    indexingPolicy: indexPrompts
   }
   {
     name: 'users'
     partitionKey: '/user_id'
+    indexingPolicy: indexEverything
   }
   {
     name: 'graph'
     partitionKey: '/id'
+    indexingPolicy: indexNothing
   }
   {
     name: 'patterns'
     partitionKey: '/kind'
+    indexingPolicy: indexEverything
   }
   {
     name: 'audit'
     partitionKey: '/user_id'
+    indexingPolicy: indexAudit
   }
   {
     name: 'processed'
     partitionKey: '/id'
+    indexingPolicy: indexNothing
   }
 ]
 
@@ -163,20 +248,7 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
           version: 2
         }
         defaultTtl: -1
-        indexingPolicy: {
-          indexingMode: 'consistent'
-          automatic: true
-          includedPaths: [
-            {
-              path: '/*'
-            }
-          ]
-          excludedPaths: [
-            {
-              path: '/"_etag"/?'
-            }
-          ]
-        }
+        indexingPolicy: c.indexingPolicy
       }
     }
   }

@@ -46,6 +46,7 @@ from .base import (
     Store,
     Throttled,
 )
+from .indexing import indexing_policy
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
@@ -352,6 +353,7 @@ class CosmosStore(Store):
             "id": container,
             "partition_key": PartitionKey(path="/" + common.pk_field(container)),
             "default_ttl": -1,  # TTL on, per document
+            "indexing_policy": indexing_policy(container),  # only what queries use (indexing.py)
         }
         if container == ATTACKS:
             spec["vector_embedding_policy"] = {

@@ -13,7 +13,8 @@ a read, grow with size and with the number of indexed paths; a replace also remo
 old index terms, so it costs about twice an insert):
 
     read    = 1 + 0.1 * max(0, KB - 1)                 (point read, or one item of read_many)
-    create  = 5 + 1.0 * max(0, KB - 1) + 0.05 * P      (P = leaf paths the container indexes)
+    create  = 5 + 1.0 * max(0, KB - 1) + 0.05 * P      (P = leaf paths the container indexes,
+                                                         from shared/stores/indexing.py)
     upsert  = create; replace = 2 * create; delete = create
     query   = 2.5 + sum(read of each returned item)
 
@@ -58,17 +59,19 @@ def read_ru(doc: Any) -> float:
     return 1.0 + 0.1 * max(0.0, _kb(doc) - 1.0)
 
 
-#: Containers whose indexing policy indexes only these top-level fields (``--graph-index-kind``
-#: models a graph container that indexes ``kind`` alone; the Bicep template indexes every path).
+#: Container -> the top-level fields its indexing policy indexes (absent: every path). Taken
+#: from the measured code's ``shared/stores/indexing.py`` (the policy its Bicep template and
+#: Cosmos store declare); code older than that file indexed every path of every container.
 NARROW_INDEX: dict[str, tuple[str, ...]] = {}
 
 
 def _indexed_paths(container: str, doc: Any) -> int:
-    """Leaf paths the container's indexing policy indexes (every path unless narrowed)."""
+    """Leaf paths the container's indexing policy indexes: every path unless narrowed, then
+    the narrowed fields' leaves plus ``id`` (always indexed)."""
     fields = NARROW_INDEX.get(container)
     if fields is None or not isinstance(doc, dict):
         return _leaf_paths(doc)
-    return sum(_leaf_paths(doc[f]) for f in fields if f in doc)
+    return 1 + sum(_leaf_paths(doc[f]) for f in fields if f in doc and f != "id")
 
 
 def write_ru(kind: str, doc: Any, container: str = "") -> float:
@@ -210,8 +213,11 @@ def measure(src: Path, n: int) -> dict[str, Any]:
     from shared.pipeline import AnalysisRequest, Pipeline
     from shared.stores.sqlite import SqliteStore
 
-    if os.environ.get("BENCH_GRAPH_INDEX") == "kind":
-        NARROW_INDEX["graph"] = ("kind",)
+    try:
+        from shared.stores.indexing import INDEXED_FIELDS
+    except ImportError:  # older code: every container indexed every path
+        INDEXED_FIELDS = {}
+    NARROW_INDEX.update(INDEXED_FIELDS)
     import inspect
 
     first_flag = "first_delivery" in inspect.signature(process_message).parameters
@@ -291,16 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compare", metavar="REV", action="append", default=[], help="also measure git revision REV (repeatable)"
     )
-    parser.add_argument(
-        "--graph-index-kind",
-        action="store_true",
-        help="estimate RU as if the graph container indexed only `kind` (it is never queried)",
-    )
     parser.add_argument("--users", type=int, default=200, help="distinct senders per traffic shape")
     args = parser.parse_args(argv)
     os.environ["BENCH_COST_USERS"] = str(args.users)
-    if args.graph_index_kind:
-        os.environ["BENCH_GRAPH_INDEX"] = "kind"
     rows = {"now": run_child(ROOT, args.n)}
     for rev in args.compare:
         with tempfile.TemporaryDirectory() as tmp:

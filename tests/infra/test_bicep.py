@@ -373,11 +373,13 @@ def _container_specs() -> dict[str, dict[str, Any]]:
         if "loop_type" in cfg:
             items = variable(doc, cfg["loop_type"]["detail"]["array_name"])
             resource_body = cfg["config"]["properties"]["resource"]
+            assert accessor(resource_body["indexingPolicy"]) == ["c", "indexingPolicy"]
             for item in items:
+                policy = item["indexingPolicy"]
                 specs[item["name"]] = {
                     "partitionKey": item["partitionKey"],
                     "defaultTtl": number(resource_body.get("defaultTtl")),
-                    "indexingPolicy": resource_body["indexingPolicy"],
+                    "indexingPolicy": variable(doc, policy) if isinstance(policy, str) else policy,
                 }
         else:
             resource_body = cfg["properties"]["resource"]
@@ -438,9 +440,74 @@ def test_cosmos_ttl_on_without_default_expiry_everywhere() -> None:
     specs = _container_specs()
     for name, spec in specs.items():
         assert spec["defaultTtl"] == -1, f"{name}: TTL must be on (defaultTtl -1)"
+        assert spec["indexingPolicy"]["indexingMode"] == "consistent", name
+
+
+def test_cosmos_indexing_policies_are_the_stores_and_cover_every_query_field() -> None:
+    """Containers written on every prompt index only what queries use (RU per write,
+    issue 14): the template declares exactly shared/stores/indexing.py's policies, and
+    every field the code filters or sorts on in those containers is indexed."""
+    from shared.stores.base import AUDIT, GRAPH, PROCESSED, PROMPTS
+    from shared.stores.indexing import indexed_fields, indexing_policy
+
+    specs = _container_specs()
+    for name, spec in specs.items():
         policy = spec["indexingPolicy"]
-        assert policy["indexingMode"] == "consistent", name
-        assert {"path": "/*"} in policy["includedPaths"], name
+        if name == "attacks":  # vector settings on top of the default: checked below
+            assert {"path": "/*"} in policy["includedPaths"]
+            continue
+        expected = indexing_policy(name)
+        assert policy["indexingMode"] == expected["indexingMode"] and policy["automatic"] is expected["automatic"]
+        assert policy["includedPaths"] == expected["includedPaths"], name
+        assert policy["excludedPaths"] == expected["excludedPaths"], name
+    assert specs["graph"]["indexingPolicy"]["includedPaths"] == []
+    assert {"path": "/*"} in specs["graph"]["indexingPolicy"]["excludedPaths"]
+    assert indexed_fields(GRAPH) == () and indexed_fields(PROCESSED) == ()
+    # Every Filter/OrderBy field the service uses on a narrowed container (and the partition key).
+    used = _query_fields()
+    for container in (GRAPH, PROCESSED, PROMPTS, AUDIT):
+        fields = indexed_fields(container)
+        assert fields is not None
+        missing = used.get(container, set()) - set(fields) - {"id"}
+        assert not missing, f"{container}: queried on {sorted(missing)} but not indexed"
+    assert used.get(AUDIT, set()) >= {"at", "tenant", "decision"}  # the scan found the known queries
+
+
+def _query_fields() -> dict[str, set[str]]:
+    """Container -> fields named in ``Filter``/``OrderBy`` of ``store.query``/``query_all``
+    calls in shared/ (a call names its container constant as the first argument)."""
+    import ast
+
+    from shared.stores import base
+
+    names = {k: getattr(base, k) for k in ("PROMPTS", "USERS", "GRAPH", "PATTERNS", "AUDIT", "PROCESSED", "ATTACKS")}
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / "shared").rglob("*.py"):
+        if "stores" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr not in ("query", "query_all") or not node.args:
+                continue
+            first = node.args[0]
+            if not (isinstance(first, ast.Name) and first.id in names):
+                continue
+            fields = found.setdefault(names[first.id], set())
+            # Filters are often built just before the call: take those of the enclosing function.
+            for func in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+                if node in ast.walk(func):
+                    for sub in ast.walk(func):
+                        if (
+                            isinstance(sub, ast.Call)
+                            and isinstance(sub.func, ast.Name)
+                            and sub.func.id in ("Filter", "OrderBy")
+                            and sub.args
+                            and isinstance(sub.args[0], ast.Constant)
+                        ):
+                            fields.add(str(sub.args[0].value))
+    return found
 
 
 def test_cosmos_attacks_container_has_vector_policy_and_index() -> None:

@@ -16,8 +16,9 @@ from stores_support import cosmos_settings, drop_database
 
 from infra.emulators import CosmosEmulator
 from shared.errors import DependencyError, ErrorCode
-from shared.stores import ATTACKS, CONTAINERS, PARTITION_KEYS, USERS, Throttled
+from shared.stores import ATTACKS, AUDIT, CONTAINERS, GRAPH, PARTITION_KEYS, PROCESSED, PROMPTS, USERS, Throttled
 from shared.stores.cosmos import CosmosStore, get_client
+from shared.stores.indexing import indexing_policy
 
 pytestmark = pytest.mark.emulator
 
@@ -52,6 +53,13 @@ def test_containers_are_created_with_partition_keys_ttl_and_vector_policy(cosmos
     }
     assert attacks["indexingPolicy"]["vectorIndexes"] == [{"path": "/embedding", "type": "quantizedFlat"}]
     assert {"path": "/embedding/*"} in attacks["indexingPolicy"]["excludedPaths"]
+    # Containers written on every prompt index only what queries use (shared/stores/indexing.py).
+    for name in (GRAPH, PROCESSED, PROMPTS, AUDIT):
+        policy = cosmos._proxy(name).read()["indexingPolicy"]
+        assert policy["includedPaths"] == indexing_policy(name)["includedPaths"], name
+        assert {"path": "/*"} in policy["excludedPaths"], name
+    assert cosmos._proxy(GRAPH).read()["indexingPolicy"]["includedPaths"] == []
+    assert {"path": "/*"} in cosmos._proxy(USERS).read()["indexingPolicy"]["includedPaths"]
 
 
 def test_construction_does_no_network_io() -> None:
