@@ -151,6 +151,31 @@ var indexAudit = {
   ]
 }
 
+// patterns: rules and campaigns by kind (the partition key); the campaign list (tenant, last_at).
+var indexPatterns = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [
+    {
+      path: '/kind/?'
+    }
+    {
+      path: '/tenant/?'
+    }
+    {
+      path: '/last_at/?'
+    }
+  ]
+  excludedPaths: [
+    {
+      path: '/*'
+    }
+    {
+      path: '/"_etag"/?'
+    }
+  ]
+}
+
 // Every container has TTL on without a default expiry (defaultTtl -1): a document
 // expires only if it carries its own `ttl` (seconds), as the store contract says
 // (shared/stores/base.py; shared/stores/cosmos.py creates containers the same way).
@@ -173,7 +198,7 @@ var containerSpecs = [
   {
     name: 'patterns'
     partitionKey: '/kind'
-    indexingPolicy: indexEverything
+    indexingPolicy: indexPatterns
   }
   {
     name: 'audit'

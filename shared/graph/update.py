@@ -476,7 +476,6 @@ def _record_campaign(
             "users": [],
             "prompts": [],
             "threats": [],
-            "bands": [],
             "applied": "",
         }
         created["new"] = doc is None
@@ -489,7 +488,7 @@ def _record_campaign(
         camp["users"] = sorted(users)
         camp["prompts"] = prompts[-MAX_CAMPAIGN_PROMPTS:]
         camp["threats"] = sorted(set(camp.get("threats", [])) | set(msg.threats))
-        camp["bands"] = sorted(set(camp.get("bands", [])) | set(msg.bands))[:512]
+        camp.pop("bands", None)  # up to 512 band keys nobody read, rewritten on every join
         camp["last_at"] = max(camp.get("last_at", 0.0), msg.at)
         camp["size"] = len(camp["prompts"])
         camp["ttl"] = ttl

@@ -10,7 +10,10 @@ hot path index only what the store's queries use:
 * ``graph``, ``processed``: nothing (point operations only);
 * ``prompts``: ``user_id`` (a user's history, by partition);
 * ``audit``: ``user_id``, ``at`` (metrics window, console order), ``tenant`` (metrics per
-  tenant), ``decision`` (console filter).
+  tenant), ``decision`` (console filter);
+* ``patterns``: ``kind`` (its partition key: rules, campaigns...), ``tenant`` and ``last_at``
+  (the campaign list). A campaign document, with up to 500 prompt ids and its users'
+  hashes, is replaced on every prompt that joins it: indexing every entry was most of that.
 
 ``id`` (and ``_ts``) are always indexed by Cosmos DB under consistent indexing, so lookups
 and the store's default ``ORDER BY id`` paging still work. The other containers keep the
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import AUDIT, GRAPH, PROCESSED, PROMPTS
+from .base import AUDIT, GRAPH, PATTERNS, PROCESSED, PROMPTS
 
 #: Container -> the top-level fields it indexes; containers not listed index every path.
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -34,6 +37,7 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     PROCESSED: (),
     PROMPTS: ("user_id",),
     AUDIT: ("user_id", "at", "tenant", "decision"),
+    PATTERNS: ("kind", "tenant", "last_at"),
 }
 
 _ETAG = '/"_etag"/?'
