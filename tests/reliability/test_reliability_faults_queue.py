@@ -104,6 +104,40 @@ def test_a_crash_part_way_through_a_message_is_completed_once_by_the_redelivery(
 
 
 @pytest.mark.timeout(180)
+def test_a_benign_message_crashing_part_way_is_completed_once_without_a_processed_marker(
+    faulty_host: tuple[Any, FaultyStore],
+) -> None:
+    """A message that is not an attack is one batch (prompt node, user node, pattern shard
+    here; point writes in order, as on Cosmos DB across partitions) and writes no processed
+    marker (issue 14): the guards on its nodes are what make the redelivery count it once."""
+    host, store = faulty_host
+    for nth in (1, 2, 3):  # fail at each of its 3 writes
+        store.fail_nth_write(nth)
+        benign = {
+            **message(100 + nth, user="calm-user"),
+            "attack": False,
+            "decision": "allow",
+            "risk": 0.3,
+            "risk_level": "low",
+            "threats": [],
+            "rule_ids": ["pii.fault.rule"],
+        }
+        host.enqueue(queue_of(host), json.dumps(benign))
+        host.wait_for_queues_idle(60)
+        assert store.injected >= 1
+    s = stats(host)
+    assert s["failed"] == 3 and s["poisoned"] == 0 and s["succeeded"] == 3, s
+    user = node(store, user_node_id("calm-user"))
+    assert user["prompts"] == 3 and user["attacks"] == 0
+    pattern = read_pattern(store, pattern_node_id("pii.fault.rule"))
+    assert pattern is not None and pattern["hits"] == 3
+    for nth in (1, 2, 3):
+        assert node(store, f"prompt:qp{100 + nth}")["decision"] == "allow"
+    assert list(store.query_all(PROCESSED)) == []  # no marker: the node guards are the record
+    assert host.poison_messages(queue_of(host)) == []
+
+
+@pytest.mark.timeout(180)
 def test_the_same_message_delivered_twice_is_applied_once(faulty_host: tuple[Any, FaultyStore]) -> None:
     """At-least-once delivery: the graph stage's idempotency key is the message id."""
     _host, store = faulty_host
