@@ -173,6 +173,26 @@ class BatchOp:
         return self.container, str(self.pk or ""), str(self.doc_id or "")
 
 
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """What a failed :meth:`Store.batch` did, by operation index: ``applied`` (written and
+    kept), ``failed`` (the operations whose own error it was) and ``not_applied`` (never
+    written, or rolled back with a failed operation of their group). Every index is in
+    exactly one of them: nothing of a failed batch is silently lost or silently kept."""
+
+    applied: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+    not_applied: tuple[int, ...] = ()
+
+
+def report_batch_failure(exc: BaseException, n_ops: int, applied: set[int], failed: set[int]) -> BaseException:
+    """Attach the :class:`BatchReport` of a failed batch of ``n_ops`` to ``exc`` (as
+    ``exc.batch_report``) and return it."""
+    rest = tuple(i for i in range(n_ops) if i not in applied and i not in failed)
+    exc.batch_report = BatchReport(tuple(sorted(applied)), tuple(sorted(failed)), rest)  # type: ignore[attr-defined]
+    return exc
+
+
 #: ``update`` callback: receives the current document (or ``None`` if absent) and
 #: returns the new document, or ``None`` to leave it unchanged. It may be called
 #: several times (once per attempt), so it must not have side effects.
@@ -245,12 +265,18 @@ class Store(ABC):
         of the batch is raised. SQLite applies the whole batch in one transaction (so one
         conflict rolls everything back); Cosmos DB runs a transactional batch per group
         and the groups concurrently, so groups other than the failed one may be applied:
-        callers must make a batch idempotent and retry it as a whole. This base version
-        (for wrappers) applies the operations one by one.
+        callers must make a batch idempotent and retry it as a whole. The raised error
+        carries a :class:`BatchReport` (``batch_report``): which operations were applied,
+        which failed, which were not applied. This base version (for wrappers) applies the
+        operations one by one and stops at the first failure.
         """
         out: list[Doc | None] = []
-        for op in ops:
-            out.append(self._apply_one(op))
+        for i, op in enumerate(ops):
+            try:
+                out.append(self._apply_one(op))
+            except Exception as exc:
+                report_batch_failure(exc, len(ops), set(range(i)), {i})
+                raise
         return out
 
     def _apply_one(self, op: BatchOp) -> Doc | None:

@@ -45,6 +45,7 @@ from .base import (
     PreconditionFailed,
     Store,
     Throttled,
+    report_batch_failure,
 )
 from .indexing import indexing_policy
 
@@ -622,28 +623,44 @@ class CosmosStore(Store):
             common.pk_field(container)
             groups.setdefault((container, pk), []).append(i)
         out: list[Doc | None] = [None] * len(ops)
+        applied: set[int] = set()  # each index is added by the one thread that runs its group
+        failed: set[int] = set()
 
         def run(key: tuple[str, str], idx: list[int]) -> None:
             if len(idx) == 1 or not self.atomic_batches:
-                for i in idx:
-                    out[i] = self._apply_one(ops[i])
+                for i in idx:  # point writes in order; the rest of the group is not attempted
+                    try:
+                        out[i] = self._apply_one(ops[i])
+                    except Exception:
+                        failed.add(i)
+                        raise
+                    applied.add(i)
                 return
-            for i, doc in zip(idx, self._transactional(key[0], key[1], [ops[i] for i in idx]), strict=True):
+            try:
+                docs = self._transactional(key[0], key[1], [ops[i] for i in idx])
+            except Exception as exc:
+                failed.add(idx[min(max(getattr(exc, "batch_index", 0), 0), len(idx) - 1)])
+                raise  # the group is rolled back: its other operations are not applied
+            for i, doc in zip(idx, docs, strict=True):
                 out[i] = doc
+                applied.add(i)
 
         items = list(groups.items())
-        if len(items) == 1:
-            run(*items[0])
-            return out
         failures: list[BaseException] = []
-        pool = _batch_pool()
-        futures = [pool.submit(run, key, idx) for key, idx in items]
-        for future in futures:
-            exc = future.exception()
-            if exc is not None:
+        if len(items) == 1:
+            try:
+                run(*items[0])
+            except Exception as exc:
                 failures.append(exc)
+        else:
+            pool = _batch_pool()
+            futures = [pool.submit(run, key, idx) for key, idx in items]
+            for future in futures:
+                exc = future.exception()
+                if exc is not None:
+                    failures.append(exc)
         if failures:
-            raise failures[0]
+            raise report_batch_failure(failures[0], len(ops), applied, failed)
         return out
 
     def _transactional(self, container: str, pk: str, ops: list[BatchOp]) -> list[Doc | None]:
@@ -689,11 +706,15 @@ class CosmosStore(Store):
         if 0 <= index < len(responses) and isinstance(responses[index], Mapping):
             status = responses[index].get("statusCode")
         status = status or exc.status_code
+        err: Exception
         if status == 409:
-            return Conflict(container, doc_id)
-        if status in (412, 404):
-            return PreconditionFailed(container, doc_id)
-        return _map_error(exc, container, doc_id)
+            err = Conflict(container, doc_id)
+        elif status in (412, 404):
+            err = PreconditionFailed(container, doc_id)
+        else:
+            err = _map_error(exc, container, doc_id)
+        err.batch_index = index  # type: ignore[attr-defined]  # which operation of the group failed
+        return err
 
     # ---- lifecycle --------------------------------------------------------------------
     def ping(self) -> None:

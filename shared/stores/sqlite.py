@@ -36,6 +36,7 @@ from .base import (
     PreconditionFailed,
     Store,
     StoreError,
+    report_batch_failure,
 )
 
 SCHEMA_VERSION = "1"
@@ -365,8 +366,10 @@ class SqliteStore(Store):
             try:
                 for op, pk, doc_id, text, now, expires in prepared:
                     out.append(self._batch_one(conn, op, pk, doc_id, text, now, expires))
-            except BaseException:
+            except BaseException as exc:
                 conn.execute("ROLLBACK")
+                if isinstance(exc, Exception):  # all rolled back: only the failing one is "failed"
+                    report_batch_failure(exc, len(prepared), set(), {len(out)})
                 raise
             conn.execute("COMMIT")
         return out

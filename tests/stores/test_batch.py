@@ -106,3 +106,39 @@ def test_batch_validates_documents_like_point_writes(store: Store) -> None:
 
     with pytest.raises(InvalidDocument):
         store.batch([BatchOp("create", USERS, {"id": "bad/id", "user_id": "u1"})])
+
+
+def test_a_failed_batch_reports_exactly_what_it_applied_and_the_store_agrees(store: Store) -> None:
+    """Nothing silently lost or kept: the error says, per operation, applied / failed / not
+    applied, and reading the store back shows exactly that. SQLite rolls everything back;
+    Cosmos DB's point-operation path (the local server) applies each partition group in
+    order up to its failure, and the other groups independently."""
+    from shared.stores.base import BatchReport
+
+    store.create(USERS, user("u1", "a", n=1))
+    ops = [
+        BatchOp("create", GRAPH, {"id": "node:x", "kind": "x", "n": 10}),
+        BatchOp("upsert", USERS, user("u1", "c", n=11)),
+        BatchOp("create", USERS, user("u1", "a", n=12)),  # exists: the conflict
+        BatchOp("create", USERS, user("u1", "d", n=13)),
+        BatchOp("create", GRAPH, {"id": "node:y", "kind": "x", "n": 14}),
+    ]
+    with pytest.raises(Conflict) as err:
+        store.batch(ops)
+    report = err.value.batch_report  # type: ignore[attr-defined]
+    assert isinstance(report, BatchReport)
+    assert sorted(report.applied + report.failed + report.not_applied) == list(range(len(ops)))
+    assert report.failed == (2,)
+    if store.atomic_batches:
+        assert report.applied == ()
+    else:
+        assert report.applied == (0, 1, 4) and report.not_applied == (3,)
+    for i, op in enumerate(ops):
+        container, pk, doc_id = op.key()
+        stored = store.read(container, pk, doc_id)
+        if i in report.applied:
+            assert stored is not None and stored["n"] == op.doc["n"], i  # type: ignore[index]
+        elif i == 2:
+            assert stored is not None and stored["n"] == 1  # the conflict left the original
+        else:
+            assert stored is None, i

@@ -187,5 +187,19 @@ def test_transactional_batch_path_creates_a_group_and_maps_a_conflict(cosmos: Co
             ]
         )
     assert cosmos.read(USERS, "tb", "a")["n"] == 1  # type: ignore[index]
+    # The error says which operation of the group failed; the rest of its group is reported
+    # not applied (Azure rolls the group back), the other group applied.
+    with pytest.raises(Conflict) as err:
+        cosmos.batch(
+            [
+                BatchOp("create", USERS, {"id": "e", "user_id": "tb"}),
+                BatchOp("create", USERS, {"id": "f", "user_id": "solo"}),
+                BatchOp("create", USERS, {"id": "b", "user_id": "tb"}),
+                BatchOp("create", USERS, {"id": "g", "user_id": "tb"}),
+            ]
+        )
+    report = err.value.batch_report  # type: ignore[attr-defined]
+    assert (report.applied, report.failed, report.not_applied) == ((1,), (2,), (0, 3))
+    assert cosmos.read(USERS, "solo", "f") is not None
     # (The local server does not roll back the create before the conflict, as Azure does;
     # atomicity itself is covered on SQLite by tests/stores/test_batch.py.)
