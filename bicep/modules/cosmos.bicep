@@ -72,25 +72,11 @@ var attacksOptions = (capacityMode == 'autoscale') ? {
   }
 } : {}
 
-// Indexing: every indexed path adds to the RU charge of each write. Containers written
-// on every analysed prompt index only the fields their queries filter or sort on (id is
-// always indexed); the others index every path. The same policies as
-// shared/stores/indexing.py (cosmos.py creates containers with them; the test suite
-// checks that they agree).
-var indexEverything = {
-  indexingMode: 'consistent'
-  automatic: true
-  includedPaths: [
-    {
-      path: '/*'
-    }
-  ]
-  excludedPaths: [
-    {
-      path: '/"_etag"/?'
-    }
-  ]
-}
+// Indexing: every indexed path adds to the RU charge of each write, so each container
+// indexes only the fields its queries filter or sort on (id is always indexed). The same
+// policies as shared/stores/indexing.py (cosmos.py creates containers with them; the test
+// suite checks that they agree). attacks, below, keeps every path but its vectors.
+
 // graph and processed: point operations only.
 var indexNothing = {
   indexingMode: 'consistent'
@@ -105,6 +91,7 @@ var indexNothing = {
     }
   ]
 }
+
 // prompts: a user's history, by partition.
 var indexPrompts = {
   indexingMode: 'consistent'
@@ -123,6 +110,7 @@ var indexPrompts = {
     }
   ]
 }
+
 // audit: the metrics window (at, tenant) and the console's recent decisions (decision, at).
 var indexAudit = {
   indexingMode: 'consistent'
@@ -176,6 +164,31 @@ var indexPatterns = {
   ]
 }
 
+// users: profiles by partition; the decay run (away) and the console's list (last_seen).
+var indexUsers = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [
+    {
+      path: '/user_id/?'
+    }
+    {
+      path: '/away/?'
+    }
+    {
+      path: '/last_seen/?'
+    }
+  ]
+  excludedPaths: [
+    {
+      path: '/*'
+    }
+    {
+      path: '/"_etag"/?'
+    }
+  ]
+}
+
 // Every container has TTL on without a default expiry (defaultTtl -1): a document
 // expires only if it carries its own `ttl` (seconds), as the store contract says
 // (shared/stores/base.py; shared/stores/cosmos.py creates containers the same way).
@@ -188,7 +201,7 @@ var containerSpecs = [
   {
     name: 'users'
     partitionKey: '/user_id'
-    indexingPolicy: indexEverything
+    indexingPolicy: indexUsers
   }
   {
     name: 'graph'

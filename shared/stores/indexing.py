@@ -11,13 +11,15 @@ hot path index only what the store's queries use:
 * ``prompts``: ``user_id`` (a user's history, by partition);
 * ``audit``: ``user_id``, ``at`` (metrics window, console order), ``tenant`` (metrics per
   tenant), ``decision`` (console filter);
+* ``users`` (profiles, replaced on every analysis): ``user_id``, ``away`` (the decay run)
+  and ``last_seen`` (the console's list);
 * ``patterns``: ``kind`` (its partition key: rules, campaigns...), ``tenant`` and ``last_at``
   (the campaign list). A campaign document, with up to 500 prompt ids and its users'
   hashes, is replaced on every prompt that joins it: indexing every entry was most of that.
 
 ``id`` (and ``_ts``) are always indexed by Cosmos DB under consistent indexing, so lookups
-and the store's default ``ORDER BY id`` paging still work. The other containers keep the
-default (every path): they are small or rarely written, and queried on many fields.
+and the store's default ``ORDER BY id`` paging still work. ``attacks`` keeps the default
+(every path but its vectors): it is rarely written and queried on several fields.
 
 One source for the policy: ``cosmos.py`` creates containers with it, the Bicep template
 declares the same (``tests/infra/test_bicep.py`` checks that they agree), and the RU
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import AUDIT, GRAPH, PATTERNS, PROCESSED, PROMPTS
+from .base import AUDIT, GRAPH, PATTERNS, PROCESSED, PROMPTS, USERS
 
 #: Container -> the top-level fields it indexes; containers not listed index every path.
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -38,6 +40,7 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     PROMPTS: ("user_id",),
     AUDIT: ("user_id", "at", "tenant", "decision"),
     PATTERNS: ("kind", "tenant", "last_at"),
+    USERS: ("user_id", "away", "last_seen"),
 }
 
 _ETAG = '/"_etag"/?'

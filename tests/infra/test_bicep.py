@@ -447,7 +447,7 @@ def test_cosmos_indexing_policies_are_the_stores_and_cover_every_query_field() -
     """Containers written on every prompt index only what queries use (RU per write,
     issue 14): the template declares exactly shared/stores/indexing.py's policies, and
     every field the code filters or sorts on in those containers is indexed."""
-    from shared.stores.base import AUDIT, GRAPH, PATTERNS, PROCESSED, PROMPTS
+    from shared.stores.base import AUDIT, GRAPH, PATTERNS, PROCESSED, PROMPTS, USERS
     from shared.stores.indexing import indexed_fields, indexing_policy
 
     specs = _container_specs()
@@ -465,13 +465,14 @@ def test_cosmos_indexing_policies_are_the_stores_and_cover_every_query_field() -
     assert indexed_fields(GRAPH) == () and indexed_fields(PROCESSED) == ()
     # Every Filter/OrderBy field the service uses on a narrowed container (and the partition key).
     used = _query_fields()
-    for container in (GRAPH, PROCESSED, PROMPTS, AUDIT, PATTERNS):
+    for container in (GRAPH, PROCESSED, PROMPTS, AUDIT, PATTERNS, USERS):
         fields = indexed_fields(container)
         assert fields is not None
         missing = used.get(container, set()) - set(fields) - {"id"}
         assert not missing, f"{container}: queried on {sorted(missing)} but not indexed"
     assert used.get(AUDIT, set()) >= {"at", "tenant", "decision"}  # the scan found the known queries
     assert used.get(PATTERNS, set()) >= {"kind", "tenant", "last_at"}
+    assert used.get(USERS, set()) >= {"away", "last_seen"}
 
 
 def _query_fields() -> dict[str, set[str]]:

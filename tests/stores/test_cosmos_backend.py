@@ -59,7 +59,7 @@ def test_containers_are_created_with_partition_keys_ttl_and_vector_policy(cosmos
         assert policy["includedPaths"] == indexing_policy(name)["includedPaths"], name
         assert {"path": "/*"} in policy["excludedPaths"], name
     assert cosmos._proxy(GRAPH).read()["indexingPolicy"]["includedPaths"] == []
-    assert {"path": "/*"} in cosmos._proxy(USERS).read()["indexingPolicy"]["includedPaths"]
+    assert {"path": "/*"} in cosmos._proxy(ATTACKS).read()["indexingPolicy"]["includedPaths"]
 
 
 def test_construction_does_no_network_io() -> None:
