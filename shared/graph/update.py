@@ -30,9 +30,11 @@ processed marker.
 Idempotent by message id: every counter update carries the message id and is
 skipped if already applied, edges and members are sets. A message whose work is one
 batch (not an attack) needs nothing more: its user node's applied-id guard, written in
-that batch, tells a redelivery it was applied ("duplicate"). An attack's work takes
-several steps, so it is marked processed (``processed`` container) only after everything
-else succeeded. A crash part-way leaves the message on the queue; the redelivery
+that batch, tells a redelivery it was applied ("duplicate"; the guard remembers the
+node's last ``MAX_APPLIED`` messages and the host redelivers within minutes, so only a
+sender of more than that many prompts in between could be counted twice). An attack's
+work takes several steps, so it is marked processed (``processed`` container) only after
+everything else succeeded. A crash part-way leaves the message on the queue; the redelivery
 completes the work without double counting. After ``maxDequeueCount`` failures
 (host.json) the host moves it to the poison queue.
 
