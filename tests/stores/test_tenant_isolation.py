@@ -102,3 +102,19 @@ def test_buckets_hold_keyed_user_hashes_not_user_ids(service: Service) -> None:
     for doc in buckets:
         for member in doc["members"]:
             assert "user_id" not in member and "carol" not in str(member) and "~" not in member["user"]
+
+
+def test_a_benign_prompt_shown_from_its_record_is_its_tenants_only(service: Service) -> None:
+    """A benign text has no graph node (issue 14): its node view comes from its prompts
+    record, found by id across partitions, and stays inside its tenant."""
+    from shared.errors import ServiceError
+
+    body = send(service, A, "dora", "What is a good name for a grey cat?")
+    node_id = f"prompt:{body['prompt1_id']}"
+    assert service.store.read(GRAPH, node_id, node_id) is None
+    shown = service.graph("nodes", body["prompt1_id"], {}, A).body["node"]
+    assert shown["id"] == node_id and shown["user_id"] == "dora"  # unscoped for the client
+    assert [e["kind"] for e in shown["edges"]] == ["sent_by"]
+    with pytest.raises(ServiceError) as err:
+        service.graph("nodes", node_id, {}, B)
+    assert getattr(err.value, "status", None) == 404
