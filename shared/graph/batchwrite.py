@@ -14,32 +14,44 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 
 from ..stores.base import GRAPH, BatchOp, Conflict, Doc, Mutator, PreconditionFailed, Store, TooManyConflicts, _copy
 
 
-def apply_nodes(store: Store, mutators: dict[str, Mutator], fresh: frozenset[str] = frozenset()) -> dict[str, Doc]:
+def apply_nodes(
+    store: Store,
+    mutators: dict[str, Mutator],
+    fresh: frozenset[str] = frozenset(),
+    known: Mapping[str, Doc] | None = None,
+) -> dict[str, Doc]:
     """Apply ``mutators`` (node id -> mutator) in one read and one batch; returns each
-    node as written (or as read when its mutator wrote nothing; ``{}`` when absent).
+    node as written (with its new ``_etag`` when the store reports it), or as read when its
+    mutator wrote nothing (``{}`` when absent).
 
     ``fresh``: nodes that almost surely do not exist yet (a new prompt's own node): the
     first attempt creates them without reading them; if one does exist (a redelivery),
-    the create conflicts and the retry reads everything."""
+    the create conflicts and the retry reads everything. ``known``: nodes the caller has
+    just read or written (with their ``_etag``): the first attempt uses them instead of a
+    read; a stale one fails its etag check and the retry reads everything."""
     if not mutators:
         return {}
     keys = [(nid, nid) for nid in mutators]
+    known = {nid: doc for nid, doc in (known or {}).items() if nid in mutators and doc.get("_etag")}
     for attempt in range(store.max_update_attempts):
         if attempt:
             ceiling = min(store.update_backoff_cap_s, store.update_backoff_base_s * 2 ** (attempt - 1))
             time.sleep(random.random() * ceiling)  # noqa: S311 - jitter, not security
-        wanted = keys if attempt else [k for k in keys if k[0] not in fresh]
+        wanted = keys if attempt else [k for k in keys if k[0] not in fresh and k[0] not in known]
         current = {doc["id"]: doc for doc in store.read_many(GRAPH, wanted)} if wanted else {}
+        if not attempt:
+            current.update({nid: _copy(doc) for nid, doc in known.items()})
         ops: list[BatchOp] = []
         result: dict[str, Doc] = {}
         for nid, mutate in mutators.items():
             doc = current.get(nid)
             etag = doc["_etag"] if doc is not None else None
-            given = doc if doc is None or store.fresh_reads else _copy(doc)
+            given = doc if doc is None or store.fresh_reads or (nid in known and not attempt) else _copy(doc)
             new = mutate(given)
             if new is None:
                 result[nid] = doc or {}
@@ -49,8 +61,11 @@ def apply_nodes(store: Store, mutators: dict[str, Mutator], fresh: frozenset[str
             ops.append(BatchOp("create", GRAPH, new) if etag is None else BatchOp("replace", GRAPH, new, etag=etag))
             result[nid] = new
         try:
-            store.batch(ops)
+            stored = store.batch(ops)
         except (PreconditionFailed, Conflict):
             continue
+        for op, doc in zip(ops, stored, strict=False):
+            if doc is not None and op.doc is not None and doc.get("_etag"):
+                result[op.doc["id"]] = doc
         return result
     raise TooManyConflicts(GRAPH, keys[0][1], store.max_update_attempts)

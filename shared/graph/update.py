@@ -306,6 +306,8 @@ def process_message(
         def bucket_mut(doc: Doc | None, bid: str = bid) -> Doc | None:
             if repeat["of"]:
                 return None  # filed by the original within the window: nothing new to add
+            if doc is not None and _settled_bucket(doc, msg, window, g.campaign_min_users):
+                return None  # already filed (a redelivery), or a campaign's bucket with enough senders
             node = _node(doc, bid, "bucket", ttl)
             members = [m for m in node.get("members", []) if m["prompt_id"] != msg.prompt_id]
             members = [m for m in members if m["at"] >= msg.at - window or m.get("attack")]
@@ -419,6 +421,25 @@ def process_message(
     return result
 
 
+def _settled_bucket(doc: Mapping[str, Any], msg: GraphMessage, window: float, min_users: int) -> bool:
+    """True when filing ``msg`` in this bucket would tell nobody anything new, so the bucket
+    is not rewritten (a replace of up to 64 members: the largest write of an attack):
+
+    * the prompt is already a member (a redelivery, or a retry after a lost race);
+    * the bucket names a campaign still active and holds attacks from at least ``min_users``
+      senders within the last half window: a prompt sharing this band joins that campaign
+      through the stamp whatever the members, the campaign document records this prompt and
+      its sender, and later prompts still find candidates here. Once its members age past
+      half a window the bucket is filed again, so it never goes stale."""
+    members = doc.get("members", [])
+    if any(m.get("prompt_id") == msg.prompt_id for m in members):
+        return True
+    if not doc.get("campaign_id") or float(doc.get("campaign_at", 0.0)) < msg.at - window:
+        return False
+    recent = {m.get("user", "") for m in members if m.get("attack") and float(m.get("at", 0.0)) >= msg.at - window / 2}
+    return len(recent) >= min_users
+
+
 def _campaign(
     msg: GraphMessage,
     user_hash: str,
@@ -501,9 +522,13 @@ def _record_campaign(
     n_users = len(stored.get("users", []))
 
     def settled(doc: Mapping[str, Any]) -> bool:
+        stamped = int(doc.get("campaign_users", 0))
         return (
             doc.get("campaign_id") == cid
-            and doc.get("campaign_users", 0) >= n_users
+            # The sender count is a lower bound refreshed when it grows by a quarter (exact up
+            # to five senders): a campaign gaining a sender per message would otherwise cost a
+            # bucket write per band for each of them. It only words the verdict's reason.
+            and (n_users <= stamped or 4 * (n_users - stamped) < stamped)
             # Refreshed at most every quarter window: decay needs no finer clock, and a fresh
             # stamp on every message would cost a bucket write per band for each member.
             and float(doc.get("campaign_at", 0.0)) >= msg.at - settings.graph.campaign_window_minutes * 15.0
@@ -536,7 +561,9 @@ def _record_campaign(
         return node
 
     stamps[cnode] = cnode_mut
-    apply_nodes(store, stamps)  # bucket stamps and the campaign node: one read, one batch
+    # Bucket stamps and the campaign node: one batch; the buckets as this message just read
+    # or filed them need no second read (a stale one fails its etag and is read again).
+    apply_nodes(store, stamps, known={bid: buckets[bid] for bid in stamps if bid in buckets})
     if created["new"]:
         from .. import telemetry
 
