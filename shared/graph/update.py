@@ -60,7 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import Settings
 from ..stores.base import PATTERNS, PROCESSED, Conflict, Doc, Store
 from .batchwrite import apply_nodes
-from .lookup import bucket_id, campaign_node_id, input_id, pattern_node_id, prompt_node_id, user_node_id
+from .lookup import bucket_id, input_id, pattern_node_id, prompt_node_id, user_node_id
 from .patterns import shard_id as pattern_shard_id
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ MAX_BACK_LINKS = 1  # of those, how many also get the edge written on their own 
 MAX_MEMBERS = 64  # prompts kept per LSH bucket
 MAX_FILED = 200  # senders remembered per input node (repeats within half a window)
 MAX_APPLIED = 256  # message ids remembered per node for idempotency
-MAX_CAMPAIGN_PROMPTS = 500
+MAX_CAMPAIGN_PROMPTS = 200  # the most any view shows (views.MAX_LIMIT)
+MAX_CAMPAIGN_USERS = 200  # sender hashes kept per campaign (user_count goes on)
 #: Risk at which an attack is "confirmed" and fed to the known-attack index.
 CONFIRMED_RISK = 0.9
 
@@ -391,6 +392,12 @@ def process_message(
             def back_mut(doc: Doc | None, sim: float = sim) -> Doc | None:
                 if doc is None:
                     return None  # expired meanwhile: nothing to link
+                near = [e for e in doc.get("edges", []) if e["kind"] == "near_duplicate"]
+                if any(e["to"] == pid for e in near) or len(near) >= MAX_NEAR_LINKS:
+                    # Linked already (a redelivery), or a hub of a repeated text that every new
+                    # copy picks as its closest: this prompt's own edge shows the link, and the
+                    # hub's replace (a large document) is what the cap saves.
+                    return None
                 _add_edge(doc, pid, "near_duplicate", msg.at, sim)
                 return doc
 
@@ -419,6 +426,11 @@ def process_message(
         result.outcome = "duplicate"  # a concurrent delivery finished first; all writes were idempotent
     result.elapsed_ms = (time.perf_counter() - started) * 1e3
     return result
+
+
+def campaign_users(camp: Mapping[str, Any]) -> int:
+    """Senders of a campaign document (``user_count``; older documents: their full list)."""
+    return int(camp.get("user_count", len(camp.get("users", []))))
 
 
 def _settled_bucket(doc: Mapping[str, Any], msg: GraphMessage, window: float, min_users: int) -> bool:
@@ -490,7 +502,7 @@ def _record_campaign(
     created = {"new": False}
     members = list(members)
 
-    def campaign_mut(doc: Doc | None) -> Doc:
+    def campaign_mut(doc: Doc | None) -> Doc | None:
         camp = doc or {
             "id": cid,
             "kind": "campaign",
@@ -499,27 +511,51 @@ def _record_campaign(
             "users": [],
             "prompts": [],
             "threats": [],
-            "applied": "",
         }
         created["new"] = doc is None
-        users = set(camp.get("users", []))
+        # Bounded (issue 14): the document is replaced on every join, so its lists keep the
+        # most recent senders and prompts (a returning one moves to the end); the counts go
+        # on. Idempotent without an applied-id guard: a prompt still listed is not counted
+        # again, and a sender is counted only when not listed (exact up to the cap; beyond
+        # it a sender returning after that many others is counted again: an upper bound).
+        users = list(camp.get("users", []))
+        user_count = int(camp.get("user_count", len(users)))
         prompts = list(camp.get("prompts", []))
+        size = int(camp.get("size", len(prompts)))
+        before = (list(users), list(prompts))
         for m in members:
-            users.add(m["user"])
+            if m["user"] in users:
+                users.remove(m["user"])
+            else:
+                user_count += 1
+            users.append(m["user"])
             if m["prompt_id"] not in prompts:
                 prompts.append(m["prompt_id"])
-        camp["users"] = sorted(users)
+                size += 1
+        threats = sorted(set(camp.get("threats", [])) | set(msg.threats))
+        last_at = max(float(camp.get("last_at", 0.0)), msg.at)
+        unchanged = (
+            doc is not None
+            and (set(users), set(prompts)) == (set(before[0]), set(before[1]))
+            and threats == camp.get("threats")
+            and last_at == camp.get("last_at")
+            and "applied" not in camp
+        )
+        if unchanged:
+            return None  # a redelivery: nothing to write
+        camp["users"] = users[-MAX_CAMPAIGN_USERS:]
+        camp["user_count"] = max(user_count, len(camp["users"]))
         camp["prompts"] = prompts[-MAX_CAMPAIGN_PROMPTS:]
-        camp["threats"] = sorted(set(camp.get("threats", [])) | set(msg.threats))
+        camp["size"] = size
+        camp["threats"] = threats
         camp.pop("bands", None)  # up to 512 band keys nobody read, rewritten on every join
-        camp["last_at"] = max(camp.get("last_at", 0.0), msg.at)
-        camp["size"] = len(camp["prompts"])
+        camp.pop("applied", None)  # 256 message ids nobody needed (see above)
+        camp["last_at"] = last_at
         camp["ttl"] = ttl
-        _guarded(camp, message_id)
         return camp
 
     stored = store.update(PATTERNS, "campaign", cid, campaign_mut) or {}
-    n_users = len(stored.get("users", []))
+    n_users = campaign_users(stored)
 
     def settled(doc: Mapping[str, Any]) -> bool:
         stamped = int(doc.get("campaign_users", 0))
@@ -549,21 +585,12 @@ def _record_campaign(
             return doc
 
         stamps[bid] = stamp
-    cnode = campaign_node_id(cid)
-
-    def cnode_mut(doc: Doc | None) -> Doc:
-        node = _node(doc, cnode, "campaign", ttl)
-        node["campaign_id"] = cid
-        node["tenant"] = msg.tenant
-        for m in members:
-            _add_edge(node, prompt_node_id(m["prompt_id"]), "includes", m["at"])
-        _add_edge(node, user_node_id(msg.user_id), "involves", msg.at)  # members are known by hash only
-        return node
-
-    stamps[cnode] = cnode_mut
-    # Bucket stamps and the campaign node: one batch; the buckets as this message just read
-    # or filed them need no second read (a stale one fails its etag and is read again).
-    apply_nodes(store, stamps, known={bid: buckets[bid] for bid in stamps if bid in buckets})
+    # No ``campaign:<id>`` graph node: its view is built from the campaign document and its
+    # prompts' nodes (views.py), so a join no longer rewrites a second growing document.
+    if stamps:
+        # The buckets as this message just read or filed them need no second read (a stale
+        # one fails its etag check and is read again).
+        apply_nodes(store, stamps, known={bid: buckets[bid] for bid in stamps if bid in buckets})
     if created["new"]:
         from .. import telemetry
 

@@ -146,6 +146,8 @@ def _find_node(store: Store, ident: str, caller: Caller) -> dict[str, Any] | Non
         node = read_pattern(store, node_id) if node_id.startswith("pattern:") else store.read(GRAPH, node_id, node_id)
         if node is None and node_id.startswith("prompt:"):
             node = _prompt_from_record(store, node_id)
+        if node is None and node_id.startswith("campaign:"):
+            node = _campaign_from_record(store, node_id)
         if node is not None and node.get("kind") not in ("bucket", "input") and _visible(node, caller):
             return node
     return None
@@ -170,10 +172,48 @@ def _prompt_from_record(store: Store, node_id: str) -> dict[str, Any] | None:
     return {"id": node_id, "kind": "prompt", **{k: record[k] for k in fields if k in record}, "edges": edges}
 
 
+#: Prompts of a campaign shown on its node (the most recent), each read for its sender.
+CAMPAIGN_NODE_PROMPTS = 50
+
+
+def _campaign_from_record(store: Store, node_id: str) -> dict[str, Any] | None:
+    """The node of a campaign, built from its ``patterns`` document: the graph stage no
+    longer keeps a ``campaign:<id>`` node (issue 14; rewriting it on every join cost as much
+    as the document itself). It ``includes`` the campaign's recent prompts and ``involves``
+    their senders, read from those prompts' nodes (one ``read_many``, bounded)."""
+    camp = store.read(PATTERNS, "campaign", node_id.removeprefix("campaign:"))
+    if camp is None:
+        return None
+    ids = [prompt_node_id(p) for p in camp.get("prompts", [])[-CAMPAIGN_NODE_PROMPTS:]]
+    prompts = {d["id"]: d for d in store.read_many(GRAPH, [(i, i) for i in ids])} if ids else {}
+    edges: list[dict[str, Any]] = []
+    senders: dict[str, float] = {}
+    for pid in ids:
+        doc = prompts.get(pid)
+        if doc is None:
+            continue  # expired from the graph
+        at = doc.get("at")
+        edges.append({"to": pid, "kind": "includes", "at": at, "weight": 1.0})
+        for e in doc.get("edges", []):
+            if e.get("kind") == "sent_by":
+                senders[e["to"]] = max(senders.get(e["to"], 0.0), float(e.get("at") or 0.0))
+    edges += [{"to": u, "kind": "involves", "at": at, "weight": 1.0} for u, at in senders.items()]
+    return {
+        "id": node_id,
+        "kind": "campaign",
+        "campaign_id": camp["id"],
+        "tenant": camp.get("tenant", "default"),
+        "at": camp.get("first_at"),
+        "last_at": camp.get("last_at"),
+        "threats": camp.get("threats", []),
+        "edges": edges,
+    }
+
+
 def _campaign_summary(camp: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": camp["id"],
-        "users": len(camp.get("users", [])),
+        "users": int(camp.get("user_count", len(camp.get("users", [])))),
         "prompts": camp.get("size", len(camp.get("prompts", []))),
         "threats": camp.get("threats", []),
         "first_at": camp.get("first_at"),
