@@ -82,6 +82,10 @@ def lookup(
     if repeats:
         keys.append((input_id(input_hash), input_id(input_hash)))
     docs = {d["id"]: d for d in store.read_many(GRAPH, keys)} if keys else {}
+    if keys:
+        from .readcache import remember
+
+        remember(store, [k[1] for k in keys], docs.values())  # the graph stage writes these next
     ctx = GraphContext()
     votes: Counter[str] = Counter()
     sizes: dict[str, int] = {}

@@ -308,6 +308,7 @@ def process_message(
             if repeat["of"]:
                 return None  # filed by the original within the window: nothing new to add
             if doc is not None and _settled_bucket(doc, msg, window, g.campaign_min_users):
+                filing[bid] = doc  # its members are still this prompt's candidates (links below)
                 return None  # already filed (a redelivery), or a campaign's bucket with enough senders
             node = _node(doc, bid, "bucket", ttl)
             members = [m for m in node.get("members", []) if m["prompt_id"] != msg.prompt_id]
@@ -356,12 +357,18 @@ def process_message(
 
     # One read of every node above and one batch of writes (batchwrite.py): input first,
     # then the buckets, then the prompt node (created without a read: its id is new).
+    mutators_cached = {iid, *bucket_ids}
     ordered: dict[str, Any] = {iid: mutators.pop(iid)} if iid in mutators else {}
     ordered.update({bid: mutators.pop(bid) for bid in bucket_ids})
     if pid in mutators:
         mutators[pid] = prompt_links_mut
     ordered.update(mutators)
-    written = apply_nodes(store, ordered, fresh=frozenset({pid}))
+    # The buckets and input node this message's analysis just read (same process) need no
+    # second read: they are written with the etags they were read with (readcache.py).
+    from .readcache import take
+
+    known, absent = take(store, [nid for nid in ordered if nid in mutators_cached])
+    written = apply_nodes(store, ordered, fresh=frozenset({pid}) | absent, known=known)
     if one_step:
         result = UpdateResult("duplicate" if applied_before["user"] else "processed")
         result.repeat_of = repeat["of"]
@@ -513,30 +520,35 @@ def _record_campaign(
             "threats": [],
         }
         created["new"] = doc is None
-        # Bounded (issue 14): the document is replaced on every join, so its lists keep the
-        # most recent senders and prompts (a returning one moves to the end); the counts go
-        # on. Idempotent without an applied-id guard: a prompt still listed is not counted
-        # again, and a sender is counted only when not listed (exact up to the cap; beyond
-        # it a sender returning after that many others is counted again: an upper bound).
+        # Bounded (issue 14): the document is replaced on every join, so it lists the most
+        # recent senders and prompts (a returning sender moves to the end) and counts them in
+        # ``user_count`` and ``size``. Idempotent without an applied-id guard: what is listed
+        # is not counted again. Exact while the lists have room; once one is full only this
+        # message's own sender and prompt can be added to it (the other members of its
+        # neighbourhood were recorded when they joined), so a sender returning after that
+        # many others is counted again: an upper bound, past the cap only.
         users = list(camp.get("users", []))
         user_count = int(camp.get("user_count", len(users)))
         prompts = list(camp.get("prompts", []))
         size = int(camp.get("size", len(prompts)))
-        before = (list(users), list(prompts))
+        before = (set(users), set(prompts))
         for m in members:
+            own = m["prompt_id"] == msg.prompt_id
             if m["user"] in users:
-                users.remove(m["user"])
-            else:
+                if own:
+                    users.remove(m["user"])
+                    users.append(m["user"])
+            elif own or len(users) < MAX_CAMPAIGN_USERS:
+                users.append(m["user"])
                 user_count += 1
-            users.append(m["user"])
-            if m["prompt_id"] not in prompts:
+            if m["prompt_id"] not in prompts and (own or len(prompts) < MAX_CAMPAIGN_PROMPTS):
                 prompts.append(m["prompt_id"])
                 size += 1
         threats = sorted(set(camp.get("threats", [])) | set(msg.threats))
         last_at = max(float(camp.get("last_at", 0.0)), msg.at)
         unchanged = (
             doc is not None
-            and (set(users), set(prompts)) == (set(before[0]), set(before[1]))
+            and (set(users), set(prompts)) == before
             and threats == camp.get("threats")
             and last_at == camp.get("last_at")
             and "applied" not in camp

@@ -418,3 +418,150 @@ def test_a_profile_changed_since_the_safety_read_is_re_read_not_overwritten(sett
         assert store.read(USERS, "racer", "racer")["total_requests"] == 2  # type: ignore[index]
     finally:
         store.close()
+
+
+# --- attack cost (issue 14, fourth round) ----------------------------------------------------
+
+
+def _bucket_etags(store: Store, bands: list[str]) -> dict[str, str]:
+    from shared.graph.lookup import bucket_id
+
+    return {d["id"]: d["_etag"] for d in store.read_many(GRAPH, [(bucket_id(b), bucket_id(b)) for b in bands])}
+
+
+def test_a_redelivered_attack_does_not_rewrite_its_buckets(store: Store, settings: Settings) -> None:
+    msg = message(settings, 300, "redo")
+    process_message(store, settings, msg, "m300", first_delivery=True)
+    etags = _bucket_etags(store, msg["bands"])
+    assert len(etags) == len(msg["bands"])
+    store.delete(PROCESSED, "m300", "m300")  # crashed before its marker: redelivered
+    assert process_message(store, settings, msg, "m300").outcome == "processed"
+    assert _bucket_etags(store, msg["bands"]) == etags  # already a member everywhere: nothing written
+
+
+def test_a_settled_campaign_bucket_is_not_rewritten_but_the_campaign_records_the_prompt(
+    store: Store, settings: Settings
+) -> None:
+    from shared.graph.lookup import bucket_id
+
+    results = [
+        process_message(store, settings, message(settings, 310 + i, f"c{i}", ATTACK), f"m31{i}", first_delivery=True)
+        for i in range(5)
+    ]
+    cid = results[2].campaign_id
+    assert cid and all(r.campaign_id == cid for r in results[2:])
+    late = message(settings, 320, "c-late", ATTACK)
+    settled = _bucket_etags(store, late["bands"])
+    assert settled and all(
+        store.read(GRAPH, b, b)["campaign_id"] == cid  # type: ignore[index]
+        for b in settled
+    )
+    result = process_message(store, settings, late, "m320", first_delivery=True)
+    assert result.campaign_id == cid and not result.new_campaign and result.campaign_users == 6
+    # Stamped with five senders, six now: within a quarter, so no bucket is written at all.
+    assert _bucket_etags(store, late["bands"]) == settled
+    for b in late["bands"]:
+        members = store.read(GRAPH, bucket_id(b), bucket_id(b))["members"]  # type: ignore[index]
+        assert "p320" not in {m["prompt_id"] for m in members}
+    camp = store.read(PATTERNS, "campaign", cid)
+    assert camp is not None and "p320" in camp["prompts"] and camp["user_count"] == 6 and camp["size"] == 6
+    # The analyze stage still sees the campaign (its sender count is a lower bound).
+    ctx = lookup(store, late["bands"], "0" * 32, "c-next")
+    assert ctx.campaign_id == cid and 5 <= ctx.campaign_users <= 6
+    # A new near-duplicate still finds candidates in the settled buckets.
+    nxt = process_message(store, settings, message(settings, 321, "c-next", variant(1)), "m321", first_delivery=True)
+    assert nxt.campaign_id == cid and nxt.near_duplicates
+
+
+def test_the_campaign_document_is_bounded_counts_on_and_a_redelivery_writes_nothing(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.graph import update
+
+    monkeypatch.setattr(update, "MAX_CAMPAIGN_USERS", 3)
+    monkeypatch.setattr(update, "MAX_CAMPAIGN_PROMPTS", 4)
+    last = None
+    sent = [message(settings, 330 + i, f"b{i}", variant(i)) for i in range(6)]
+    for i, msg in enumerate(sent):
+        last = process_message(store, settings, msg, f"m33{i}")
+    assert last is not None and last.campaign_id
+    camp = store.read(PATTERNS, "campaign", last.campaign_id)
+    assert camp is not None and "applied" not in camp
+    assert len(camp["users"]) == 3 and camp["user_count"] == 6
+    assert len(camp["prompts"]) == 4 and camp["size"] == 6 and camp["prompts"][-1] == "p335"
+    assert guarded_summary(store, last.campaign_id) == {"users": 6, "prompts": 6}
+    store.delete(PROCESSED, "m335", "m335")
+    process_message(store, settings, sent[5], "m335")
+    again = store.read(PATTERNS, "campaign", last.campaign_id)
+    assert again is not None and again["_etag"] == camp["_etag"]  # counted once, not rewritten
+
+
+def guarded_summary(store: Store, cid: str) -> dict[str, int]:
+    from shared.graph.views import view
+
+    summary = next(c for c in view(store, "campaigns", None, {})["campaigns"] if c["id"] == cid)
+    return {"users": summary["users"], "prompts": summary["prompts"]}
+
+
+def test_the_campaign_node_is_built_from_its_document(store: Store, settings: Settings) -> None:
+    from shared.graph.views import view
+
+    for i in range(3):
+        last = process_message(store, settings, message(settings, 340 + i, f"n{i}", variant(i)), f"m34{i}")
+    assert last.campaign_id
+    node_id = f"campaign:{last.campaign_id}"
+    assert store.read(GRAPH, node_id, node_id) is None  # no stored node: nothing rewritten per join
+    node = view(store, "nodes", node_id, {})["node"]
+    assert node["kind"] == "campaign" and node["campaign_id"] == last.campaign_id
+    edges = {(e["kind"], e["to"]) for e in node["edges"]}
+    assert {("includes", f"prompt:p34{i}") for i in range(3)} <= edges
+    assert {("involves", f"user:n{i}") for i in range(3)} <= edges
+    with pytest.raises(Exception, match="no graph node"):
+        view(store, "nodes", "campaign:c-unknown", {})
+
+
+def test_a_near_duplicate_hub_is_not_rewritten_past_the_link_cap(store: Store, settings: Settings) -> None:
+    from shared.graph.update import MAX_NEAR_LINKS
+
+    process_message(store, settings, message(settings, 350, "h0"), "m350")
+    for i in range(1, MAX_NEAR_LINKS + 4):
+        r = process_message(store, settings, message(settings, 350 + i, f"h{i}"), f"m35{i:02d}")
+        assert "p350" in r.near_duplicates
+    hub = store.read(GRAPH, "prompt:p350", "prompt:p350")
+    assert hub is not None
+    near = [e for e in hub["edges"] if e["kind"] == "near_duplicate"]
+    assert len(near) == MAX_NEAR_LINKS  # capped: later copies link from their own node only
+    last = store.read(GRAPH, f"prompt:p{350 + MAX_NEAR_LINKS + 3}", f"prompt:p{350 + MAX_NEAR_LINKS + 3}")
+    assert last is not None and any(e["to"] == "prompt:p350" and e["kind"] == "near_duplicate" for e in last["edges"])
+
+
+def test_the_graph_stage_reuses_the_documents_its_analysis_just_read(settings: Settings) -> None:
+    from shared.graph.lookup import bucket_id
+    from shared.pipeline import AnalysisRequest, Pipeline
+    from shared.stores.sqlite import SqliteStore
+
+    inner = SqliteStore(settings.store.sqlite_path)
+    try:
+        counting = Counting(inner)
+        pipe = Pipeline.build(settings, store=counting)  # type: ignore[arg-type]
+        first = pipe.analyze(AnalysisRequest(user_id="cache-a", prompt=ATTACK))
+        assert first.attack and first.graph_message
+        bands = first.graph_message["bands"]
+        counting.reads.clear()
+        process_message(counting, settings, first.graph_message, "mc1", first_delivery=True)  # type: ignore[arg-type]
+        # Its user node and pattern shards only: buckets and input node came from the analysis.
+        assert counting.reads[GRAPH] == 1 + len(first.graph_message["rule_ids"]), counting.reads
+        # Stale: another sender files into the same buckets between analysis and graph stage.
+        second = pipe.analyze(AnalysisRequest(user_id="cache-b", prompt=ATTACK + " now"))
+        third = pipe.analyze(AnalysisRequest(user_id="cache-c", prompt=ATTACK + "!"))
+        assert second.graph_message and third.graph_message
+        process_message(inner, settings, third.graph_message, "mc3", first_delivery=True)
+        process_message(counting, settings, second.graph_message, "mc2", first_delivery=True)  # type: ignore[arg-type]
+        shared = set(bands) & set(second.graph_message["bands"]) & set(third.graph_message["bands"])
+        assert shared
+        for band in shared:  # the lost etag race was read again and re-applied: nobody lost
+            members = inner.read(GRAPH, bucket_id(band), bucket_id(band))["members"]  # type: ignore[index]
+            ids = {m["prompt_id"] for m in members}
+            assert {first.prompt_id, second.prompt_id, third.prompt_id} <= ids
+    finally:
+        inner.close()
