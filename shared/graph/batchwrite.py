@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..stores.base import GRAPH, BatchOp, Conflict, Doc, Mutator, PreconditionFailed, Store, TooManyConflicts, _copy
 
@@ -24,6 +24,7 @@ def apply_nodes(
     mutators: dict[str, Mutator],
     fresh: frozenset[str] = frozenset(),
     known: Mapping[str, Doc] | None = None,
+    prepare: Callable[[Mapping[str, Doc]], None] | None = None,
 ) -> dict[str, Doc]:
     """Apply ``mutators`` (node id -> mutator) in one read and one batch; returns each
     node as written (with its new ``_etag`` when the store reports it), or as read when its
@@ -33,7 +34,8 @@ def apply_nodes(
     first attempt creates them without reading them; if one does exist (a redelivery),
     the create conflicts and the retry reads everything. ``known``: nodes the caller has
     just read or written (with their ``_etag``): the first attempt uses them instead of a
-    read; a stale one fails its etag check and the retry reads everything."""
+    read; a stale one fails its etag check and the retry reads everything. ``prepare`` sees
+    every node of an attempt as read (not to be changed) before the mutators run."""
     if not mutators:
         return {}
     keys = [(nid, nid) for nid in mutators]
@@ -46,6 +48,8 @@ def apply_nodes(
         current = {doc["id"]: doc for doc in store.read_many(GRAPH, wanted)} if wanted else {}
         if not attempt:
             current.update({nid: _copy(doc) for nid, doc in known.items()})
+        if prepare is not None:
+            prepare(current)
         ops: list[BatchOp] = []
         result: dict[str, Doc] = {}
         for nid, mutate in mutators.items():

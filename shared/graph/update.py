@@ -316,6 +316,9 @@ def process_message(
             members.append(member)
             members.sort(key=lambda m: m["at"])
             node["members"] = members[-MAX_MEMBERS:]
+            stamp = joining["stamp"]
+            if stamp is not None and node.get("campaign_id") != stamp["campaign_id"]:
+                node.update(stamp)  # this prompt joins that campaign: stamped in this same write
             filing[bid] = node
             return node
 
@@ -346,6 +349,21 @@ def process_message(
         return dict(sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEAR_LINKS])
 
     filing: dict[str, Doc] = {}  # buckets as this attempt files them (the mutators run in order)
+    joining: dict[str, dict[str, Any] | None] = {"stamp": None}
+
+    def see_buckets(current: Mapping[str, Doc]) -> None:
+        """The active campaign this prompt will join (the one ``_campaign`` picks from its
+        buckets' stamps), so that a bucket it files anyway (a new one, most often) carries
+        the stamp at once instead of a second replace in ``_record_campaign``."""
+        active: dict[str, dict[str, Any]] = {}
+        for bid in bucket_ids:
+            doc = current.get(bid) or {}
+            cid = doc.get("campaign_id")
+            if cid and float(doc.get("campaign_at", 0.0)) >= msg.at - window:
+                seen = active.setdefault(cid, {"campaign_id": cid, "campaign_users": 0, "campaign_at": 0.0})
+                seen["campaign_users"] = max(seen["campaign_users"], int(doc.get("campaign_users", 0)))
+                seen["campaign_at"] = max(seen["campaign_at"], float(doc.get("campaign_at", 0.0)))
+        joining["stamp"] = active[sorted(active)[0]] if active else None
 
     def prompt_links_mut(doc: Doc | None) -> Doc | None:
         # Runs after the bucket mutators: the near-duplicate edges go into the same write.
@@ -368,7 +386,7 @@ def process_message(
     from .readcache import take
 
     known, absent = take(store, [nid for nid in ordered if nid in mutators_cached])
-    written = apply_nodes(store, ordered, fresh=frozenset({pid}) | absent, known=known)
+    written = apply_nodes(store, ordered, fresh=frozenset({pid}) | absent, known=known, prepare=see_buckets)
     if one_step:
         result = UpdateResult("duplicate" if applied_before["user"] else "processed")
         result.repeat_of = repeat["of"]
