@@ -25,7 +25,13 @@ attack on its own evidence (most traffic) costs one read and one write, its user
 (plus a prompt node and pattern shards only if a rule fired: no input node, no buckets,
 no processed marker); an attack's prompt node is created without a read, its
 near-duplicate edges go into that same write, and a first delivery does not read the
-processed marker.
+processed marker. An attack's own cost (fourth round): its buckets and input node come from
+its analysis's read when both ran in this process (``readcache.py``); a bucket is not
+rewritten when the prompt is already in it or when it already names an active campaign
+with enough recent senders (``_settled_bucket``), and one it files anyway takes the stamp of
+the campaign it joins in that write; the campaign document is bounded and the campaign has
+no graph node of its own (its view is built from the document); a near-duplicate hub takes
+no more back links past ``MAX_NEAR_LINKS``.
 
 Idempotent by message id: every counter update carries the message id and is
 skipped if already applied, edges and members are sets. A message whose work is one
