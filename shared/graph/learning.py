@@ -22,6 +22,8 @@ cannot be re-learned at once, and every instance's sync drops it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,17 @@ def _tenant_hash(tenant: str) -> str:
     return keyed_hash("tenant:" + tenant)[:16]
 
 
+def _quota_key(aid: str) -> str:
+    """An entry's key in its tenant's quota document: 8 characters of a digest of its id (48
+    bits: no collision among a quota's entries). The document is replaced on every new entry
+    and holds up to ``max_learned_per_tenant`` of them: the full id and a float time made it
+    more than twice as large (issue 14). A key that is no ``attack:`` id is already short."""
+    if not aid.startswith("attack:"):
+        return aid
+    digest = hashlib.blake2b(aid.encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
 def _within_quota(store: Store, settings: Settings, tenant_hash: str, aid: str, now: float) -> bool:
     """Charge ``aid`` to the tenant's quota of learned entries; False when it is full."""
     cfg = settings.learning
@@ -53,12 +66,16 @@ def _within_quota(store: Store, settings: Settings, tenant_hash: str, aid: str, 
 
     def mut(doc: Doc | None) -> Doc | None:
         node = doc or {"id": f"quota:{tenant_hash}", "kind": QUOTA_KIND, "entries": {}}
-        entries = {k: v for k, v in node.get("entries", {}).items() if v >= now - ttl}
-        if aid not in entries and len(entries) >= cfg.max_learned_per_tenant:
+        entries: dict[str, int] = {}
+        for k, v in node.get("entries", {}).items():  # full ids and float times: older documents
+            if v >= now - ttl:
+                entries[_quota_key(k)] = max(entries.get(_quota_key(k), 0), int(v))
+        key = _quota_key(aid)
+        if key not in entries and len(entries) >= cfg.max_learned_per_tenant:
             verdict["ok"] = False
             return None
         verdict["ok"] = True
-        entries[aid] = now
+        entries[key] = int(now)
         node["entries"] = entries
         node["ttl"] = ttl
         return node

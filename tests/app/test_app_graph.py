@@ -565,3 +565,26 @@ def test_the_graph_stage_reuses_the_documents_its_analysis_just_read(settings: S
             assert {first.prompt_id, second.prompt_id, third.prompt_id} <= ids
     finally:
         inner.close()
+
+
+def test_the_learning_quota_keeps_short_keys_and_counts_entries_of_the_older_format(
+    store: Store, settings: Settings
+) -> None:
+    from shared.graph.learning import QUOTA_KIND, _quota_key, _tenant_hash
+
+    capped = settings.model_copy(
+        update={"learning": settings.learning.model_copy(update={"max_learned_per_tenant": 2})}
+    )
+    quota_id = f"quota:{_tenant_hash('default')}"
+    store.create(PATTERNS, {"id": quota_id, "kind": QUOTA_KIND, "entries": {"attack:" + "a" * 32: time.time()}})
+    process_message(store, capped, message(capped, 360, "q1"), "m360")
+    entries = store.read(PATTERNS, QUOTA_KIND, quota_id)["entries"]  # type: ignore[index]
+    assert entries.keys() == {_quota_key("attack:" + "a" * 32), _quota_key(f"attack:{360:032x}")}
+    assert all(len(k) == 8 and isinstance(v, int) for k, v in entries.items())
+    assert store.read(ATTACKS, f"attack:{360:032x}", f"attack:{360:032x}") is not None
+    # Full: the older entry still counts, so a third text is not learned.
+    process_message(store, capped, message(capped, 361, "q2", "a different attack text entirely"), "m361")
+    assert store.read(ATTACKS, f"attack:{361:032x}", f"attack:{361:032x}") is None
+    # The same text again is within its quota.
+    process_message(store, capped, {**message(capped, 362, "q3"), "input_hash": f"{360:032x}"}, "m362")
+    assert store.read(ATTACKS, f"attack:{360:032x}", f"attack:{360:032x}")["count"] == 2  # type: ignore[index]
