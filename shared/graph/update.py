@@ -377,6 +377,10 @@ def process_message(
         if node is not None:
             for other, sim in linked_of(near_of(filing)).items():
                 _add_edge(node, prompt_node_id(other), "near_duplicate", msg.at, sim)
+            if joining["stamp"] is not None:
+                # The campaign it joins, in this same write: the user view finds it here once
+                # the campaign document's bounded prompt list has moved on.
+                node["campaign_id"] = joining["stamp"]["campaign_id"]
         return node
 
     # One read of every node above and one batch of writes (batchwrite.py): input first,

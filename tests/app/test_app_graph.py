@@ -588,3 +588,21 @@ def test_the_learning_quota_keeps_short_keys_and_counts_entries_of_the_older_for
     # The same text again is within its quota.
     process_message(store, capped, {**message(capped, 362, "q3"), "input_hash": f"{360:032x}"}, "m362")
     assert store.read(ATTACKS, f"attack:{360:032x}", f"attack:{360:032x}")["count"] == 2  # type: ignore[index]
+
+
+def test_a_prompt_joining_a_campaign_names_it_so_the_user_view_outlives_the_bounded_list(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.graph import update
+    from shared.graph.views import view
+
+    monkeypatch.setattr(update, "MAX_CAMPAIGN_PROMPTS", 3)
+    for i in range(3):
+        formed = process_message(store, settings, message(settings, 370 + i, f"j{i}", variant(i)), f"m37{i}")
+    joined = process_message(store, settings, message(settings, 373, "joiner", variant(3)), "m373")
+    assert formed.campaign_id and joined.campaign_id == formed.campaign_id
+    assert store.read(GRAPH, "prompt:p373", "prompt:p373")["campaign_id"] == formed.campaign_id  # type: ignore[index]
+    for i in range(4):  # later members push p373 out of the campaign document's prompt list
+        process_message(store, settings, message(settings, 380 + i, f"k{i}", variant(i)), f"m38{i}")
+    assert "p373" not in store.read(PATTERNS, "campaign", formed.campaign_id)["prompts"]  # type: ignore[index]
+    assert view(store, "users", "joiner", {})["campaigns"] == [formed.campaign_id]
