@@ -77,7 +77,7 @@ def graph_overview(store: Store, params: dict[str, str]) -> dict[str, Any]:
             "id": cid,
             "kind": "campaign",
             "label": f"campaign {camp['id'][:8]}",
-            "users": len(camp.get("users", [])),
+            "users": int(camp.get("user_count", len(camp.get("users", [])))),  # the list is bounded
             "prompts": camp.get("size", len(camp.get("prompts", []))),
             "threats": camp.get("threats", []),
             "last_at": camp.get("last_at"),

@@ -490,6 +490,10 @@ def test_the_campaign_document_is_bounded_counts_on_and_a_redelivery_writes_noth
     assert len(camp["users"]) == 3 and camp["user_count"] == 6
     assert len(camp["prompts"]) == 4 and camp["size"] == 6 and camp["prompts"][-1] == "p335"
     assert guarded_summary(store, last.campaign_id) == {"users": 6, "prompts": 6}
+    from shared.console_views import graph_overview
+
+    drawn = next(n for n in graph_overview(store, {})["nodes"] if n["id"] == f"campaign:{last.campaign_id}")
+    assert (drawn["users"], drawn["prompts"]) == (6, 6)  # the console counts, not the bounded lists
     store.delete(PROCESSED, "m335", "m335")
     process_message(store, settings, sent[5], "m335")
     again = store.read(PATTERNS, "campaign", last.campaign_id)
