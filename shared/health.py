@@ -35,6 +35,7 @@ def _store(settings: Settings) -> dict[str, Any]:
 
 def _engine() -> dict[str, Any]:
     try:
+        from .detection.ensemble import ModelEnsemble
         from .pipeline import get_pipeline
 
         pipeline = get_pipeline()
@@ -44,6 +45,7 @@ def _engine() -> dict[str, Any]:
             "rules": len(pipeline.rules.snapshot),
             "custom_rules": len(pipeline.rules.custom_rules),
             "classifier": "loaded" if clf is not None else "disabled",
+            "encoder": "loaded" if isinstance(clf, ModelEnsemble) else "disabled",
             "known_attacks": len(pipeline.detector.index) if pipeline.detector.index is not None else 0,
         }
     except ServiceError as exc:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .agents import AgentContext, AgentFinding, DecisionAgent, Orchestrator, SafetyAgent, SimilarityAgent
@@ -42,6 +43,8 @@ from .findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResu
 if TYPE_CHECKING:
     import numpy as np
 
+    from .detection.classifier import Classifier
+    from .detection.ensemble import ModelEnsemble
     from .sanitize import Sanitizer
     from .stores.base import Store
 
@@ -205,6 +208,8 @@ class Pipeline:
             classifier = (
                 Classifier.load(settings.classifier.model_path) if settings.classifier.model_path else get_classifier()
             )
+            if settings.classifier.encoder_enabled:
+                classifier = _with_encoder(classifier, settings)
             calibration = Calibration.from_thresholds(
                 {level: classifier.threshold(level) for level in ("low", "medium", "high", "paranoid")}
             )
@@ -595,6 +600,28 @@ def _forward_warning(problem: str) -> dict[str, str]:
             "the prompt was analysed, not forwarded",
         }
     return {"code": "llm_unavailable", "message": f"the prompt was analysed but not forwarded ({problem})"}
+
+
+def _with_encoder(linear: Classifier, settings: Settings) -> ModelEnsemble:
+    """The linear model blended with the transformer (the shipped files unless a path is set)."""
+    from .detection.encoder import EncoderClassifier, get_encoder
+    from .detection.ensemble import Blend, ModelEnsemble
+
+    cfg = settings.classifier
+    if cfg.encoder_path:
+        encoder = EncoderClassifier.load(cfg.encoder_path, threads=cfg.encoder_threads)
+        folder = Path(cfg.encoder_path)
+        blend = Blend.load((folder if folder.suffix != ".json" else folder.parent) / "blend.json")
+    else:
+        encoder, blend = get_encoder(), Blend.load()
+    return ModelEnsemble(
+        linear,
+        encoder,
+        blend,
+        max_windows=cfg.encoder_max_windows,
+        budget_ms=cfg.encoder_budget_ms or None,
+        budget_ms_per_kchar=cfg.encoder_budget_ms_per_kchar,
+    )
 
 
 def _local_embedding(settings: Settings) -> tuple[Callable[[str], np.ndarray], KnownAttackIndex]:

@@ -110,6 +110,7 @@ def run_pipeline_loso(
     misses: Path | None = None,
     capture: list[dict[str, Any]] | None = None,
     fusion: bool = True,
+    encoder: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """The leave-out run. ``capture`` receives each record's layer features (no text);
@@ -120,6 +121,7 @@ def run_pipeline_loso(
     from shared.config import load_settings
     from shared.detection.classifier import get_classifier
     from shared.detection.normalize import normalize
+    from shared.detection.scoring import Calibration
     from shared.pipeline import AnalysisRequest, Pipeline
 
     files = [DEV] + ([EXTRA] if EXTRA.exists() else [])
@@ -143,12 +145,21 @@ def run_pipeline_loso(
             oof_cache.parent.mkdir(parents=True, exist_ok=True)
             oof_cache.write_text(json.dumps({"npz_sha256": shipped.metadata.get("npz_sha256"), "scores": oof}))
     thresholds = {lvl: shipped.threshold(lvl) for lvl in ("low", "medium", "high", "paranoid")}
-    by_text = {normalize(it["text"]).text: oof[it["id"]] for it in items if it["id"] in oof}
+    norm_of = {it["id"]: normalize(it["text"]).text for it in items}
+    by_text = {norm_of[it["id"]]: oof[it["id"]] for it in items if it["id"] in oof}
     settings = load_settings(severity_level=level, classifier={"enabled": False}, limits={"max_input_chars": 200_000})
     pipeline = Pipeline.build(settings)
+    # With the transformer: its out-of-fold scores blended with the linear model's by a
+    # blend that is itself cross-fitted by family, at thresholds chosen on those scores.
+    blended = _blended_oof(log) if encoder else None
+    with_encoder = None
+    if blended is not None:
+        with_encoder = Pipeline.build(settings)
+        with_encoder.detector.classifier = OutOfFoldClassifier(  # type: ignore[assignment]
+            {norm_of[i]: v for i, v in blended["scores"].items() if i in norm_of}, blended["thresholds"]
+        )
+        with_encoder.orchestrator.decision.calibration = Calibration.from_thresholds(blended["thresholds"])
     # Swap the out-of-fold classifier in, with the shipped model's calibration.
-    from shared.detection.scoring import Calibration
-
     pipeline.detector.classifier = OutOfFoldClassifier(by_text, thresholds)  # type: ignore[assignment]
     # The noisy-OR decides here (the baseline); the combiner is cross-fitted on the recorded features.
     recorder = _recording_agent(Calibration.from_thresholds(thresholds), use_fusion=False, record_features=True)
@@ -163,15 +174,32 @@ def run_pipeline_loso(
     per_category: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     base_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     wrong: list[dict[str, Any]] = []
+    linear_source: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    risks: dict[str, list[float]] = defaultdict(list)  # per pipeline, for ranking at matched FPR
+    labels: list[int] = []
     for it in items:
-        result = pipeline.analyze(AnalysisRequest("loso", it["text"]), record=False)
+        linear_result = pipeline.analyze(AnalysisRequest("loso", it["text"]), record=False)
         y = it["label"] == "attack"
+        hard = bool(it.get("hard_benign"))
         rows.append(_row(it, recorder.last, family_of(it["source"])))
+        ablation["pipeline_linear_only"].append((y, linear_result.attack, hard))
+        labels.append(int(y))
+        risks["pipeline_linear_only"].append(linear_result.risk)
+        linear_source[it["source"]].append((y, linear_result.attack, hard))
+        result = linear_result
+        if with_encoder is None or blended is None:
+            ablation["pipeline"].append((y, result.attack, hard))
+        else:
+            result = with_encoder.analyze(AnalysisRequest("loso", it["text"]), record=False)
+            ablation["pipeline"].append((y, result.attack, hard))
+            risks["pipeline"].append(result.risk)
+            enc = blended["encoder"].get(it["id"], 0.0)
+            ablation["encoder_only"].append((y, enc >= blended["encoder_thresholds"][level], hard))
+            mix = blended["scores"].get(it["id"], 0.0)
+            ablation["models_blend_only"].append((y, mix >= blended["thresholds"][level], hard))
         if misses is not None and result.attack != y:
             wrong.append({"id": it["id"], "source": it["source"], "label": it["label"], "risk": round(result.risk, 4)})
-        hard = bool(it.get("hard_benign"))
         per_source[it["source"]].append((y, result.attack, hard))
-        ablation["pipeline"].append((y, result.attack, hard))
         plain = rules_only.analyze(AnalysisRequest("loso", it["text"]), record=False)
         ablation["rules_only"].append((y, plain.attack, hard))
         ablation["linear_only"].append((y, oof.get(it["id"], 0.0) >= linear_cut, hard))
@@ -187,6 +215,8 @@ def run_pipeline_loso(
     all_rows = [row for r in per_source.values() for row in r]
     all_base = [row for r in base_source.values() for row in r]
     recalls = [v["recall"] for v in sources.values() if v["recall"] is not None]
+    linear_sources = {s: _rates(r) for s, r in linear_source.items()}
+    linear_recalls = [v["recall"] for v in linear_sources.values() if v["recall"] is not None]
     base_recalls = [v["recall"] for v in base.values() if v["recall"] is not None]
     summary = {
         "grouping": grouping,
@@ -194,11 +224,19 @@ def run_pipeline_loso(
         "overall": _rates(all_rows),
         "baseline_overall": _rates(all_base),
         "mean_source_attack_recall": sum(recalls) / len(recalls),
+        "with_encoder": with_encoder is not None,
+        "linear_pipeline_mean_source_attack_recall": sum(linear_recalls) / len(linear_recalls),
+        "linear_pipeline_per_source": linear_sources,
+        "encoder_held_out": "transformer: 4 folds of source families (infra/training/train_encoder.FOLDS); "
+        "blend: cross-fitted by family"
+        if with_encoder is not None
+        else None,
         "baseline_mean_source_attack_recall": sum(base_recalls) / len(base_recalls),
         "per_source": sources,
         "baseline_per_source": base,
         "per_category": categories,
         "ablation": {name: _rates(rows) for name, rows in ablation.items()},
+        "ranking": _ranking(labels, risks),
         "per_script_extra": {name: _rates(rows) for name, rows in sorted(per_script.items())},
         "held_out": "source families: bipia_*, garak_*, patt_*, agentdojo_*, fuzzyai_*, purplellama_*, spikee*; "
         "every other source alone"
@@ -211,6 +249,40 @@ def run_pipeline_loso(
 
         summary["fusion_vs_noisy_or"] = compare(rows, level=level, log=log)
     return summary
+
+
+def _ranking(labels: list[int], risks: dict[str, list[float]]) -> dict[str, dict[str, float | None]]:
+    """Each pipeline's risk as a ranking: AUC, and recall at 1% / 5% benign FPR (operating points aside)."""
+    import numpy as np
+
+    from infra.training.fit_blend import recall_at_fpr
+    from infra.training.loso import roc_auc
+
+    y = np.asarray(labels)
+    out: dict[str, dict[str, float | None]] = {}
+    for name, values in risks.items():
+        s = np.asarray(values)
+        out[name] = {"auc": roc_auc(y, s), "recall_at_1pct_fpr": recall_at_fpr(y, s, 0.01),
+                     "recall_at_5pct_fpr": recall_at_fpr(y, s, 0.05)}  # fmt: skip
+    return out
+
+
+def _blended_oof(log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The transformer's out-of-fold scores blended with the linear model's (cross-fitted)."""
+    from infra.training.fit_blend import ENCODER_OOF, LINEAR_OOF, fit_blend, load_table
+
+    if not (ENCODER_OOF.exists() and LINEAR_OOF.exists()):
+        log("  (no out-of-fold transformer scores in .bench/: run make train; the linear pipeline only)")
+        return None
+    table = load_table(LINEAR_OOF, ENCODER_OOF)
+    fit = fit_blend(table, log=log)
+    return {
+        "scores": dict(zip(table["ids"], fit["oof"].tolist(), strict=True)),
+        "encoder": dict(zip(table["ids"], table["encoder"].tolist(), strict=True)),
+        "thresholds": {k: v["score"] for k, v in fit["thresholds"].items()},
+        "encoder_thresholds": {k: v["score"] for k, v in fit["encoder_thresholds"].items()},
+        "comparison": fit["comparison"],
+    }
 
 
 def _recording_agent(*args: Any, **kwargs: Any) -> Any:
@@ -268,9 +340,17 @@ def _print(s: dict[str, Any], log: Callable[[str], None]) -> None:
         log(f"  {name:28s} {r['n']:5d} {_p(r['recall'])} {_p(r['fpr'])}")
     for name, r in s["ablation"].items():
         log(f"  ablation {name:19s} recall {_p(r['recall'])}  FPR {_p(r['fpr'])}  hard-benign FPR {_p(r['hard_fpr'])}")
+    for name, r in s.get("ranking", {}).items():
+        log(f"  ranking {name:22s} AUC {r['auc'] or 0:.4f}  recall at 1% FPR {_p(r['recall_at_1pct_fpr'])}  "
+            f"at 5% FPR {_p(r['recall_at_5pct_fpr'])}")  # fmt: skip
     o, b = s["overall"], s["baseline_overall"]
     log(f"  overall: recall {_p(o['recall'])}  FPR {_p(o['fpr'])}  hard-benign FPR {_p(o['hard_fpr'])}")
     log(f"  keyword baseline: recall {_p(b['recall'])}  FPR {_p(b['fpr'])}  hard-benign FPR {_p(b['hard_fpr'])}")
+    if s.get("with_encoder"):
+        log(
+            "  mean attack recall over sources, pipeline before the transformer (linear model only): "
+            f"{_p(s['linear_pipeline_mean_source_attack_recall'])}"
+        )
     log(
         f"  mean attack recall over sources (each held out by {s['grouping']}): {_p(s['mean_source_attack_recall'])} "
         f"(baseline {_p(s['baseline_mean_source_attack_recall'])}); targets: >= 92%, FPR <= 1%, hard FPR <= 2%"

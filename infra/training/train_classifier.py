@@ -407,7 +407,11 @@ LEVEL_TARGETS: dict[str, tuple[float, float]] = {
 
 
 def choose_thresholds(
-    scores: np.ndarray, y: np.ndarray, hard: np.ndarray, weights: np.ndarray | None = None
+    scores: np.ndarray,
+    y: np.ndarray,
+    hard: np.ndarray,
+    weights: np.ndarray | None = None,
+    targets: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """For each level, the lowest threshold whose benign and hard-benign FPR stay in budget.
 
@@ -419,7 +423,7 @@ def choose_thresholds(
     out: dict[str, dict[str, float]] = {}
     cands = np.unique(np.concatenate((scores, [1.0])))
     for level in LEVELS:
-        max_fpr, max_hard = LEVEL_TARGETS[level]
+        max_fpr, max_hard = (targets or LEVEL_TARGETS)[level]
         chosen = 1.0
         for t in cands:  # ascending: the first that fits is the most sensitive
             flagged = scores >= t

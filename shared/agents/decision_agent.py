@@ -29,12 +29,16 @@ anything in the grey zone (risk of at least half the threshold), ``high`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..config import ResponseStrategy, SeverityLevel
 from ..detection.fusion import Fusion, fuse_risk, get_fusion, layer_features, short_text_cap
 from ..detection.scoring import IDENTITY, Calibration, block_threshold, noisy_or, rule_risk
 from ..findings import ATTACK_THREATS, Decision, Finding, RiskLevel, SanitizeResult, Severity, ThreatType
 from .base import AgentContext, AgentFinding
+
+if TYPE_CHECKING:
+    from ..detection.ensemble import ModelScores
 
 #: Attack types that are content in a developer's question: cleaned, not refused, when
 #: nothing else points at an attack and the sanitizer changed the text.
@@ -186,9 +190,12 @@ class DecisionAgent:
             confidence *= 0.75
         # The level always follows the documented bands; a user block is said in words.
         risk_level = RiskLevel.from_score(risk)
-        reasons = _reasons(attack, findings, components, others, user_blocked, fail_closed, strategy, changed, decision)
+        reasons = _reasons(
+            attack, findings, components, others, user_blocked, fail_closed, strategy, changed, decision,
+            det.model_scores,
+        )  # fmt: skip
         explanation = _head(decision, risk_level) + " " + " ".join(r[0].upper() + r[1:] + "." for r in reasons)
-        evidence = _evidence(risk, threshold, findings, components, by_agent)
+        evidence = _evidence(risk, threshold, findings, components, by_agent, det.model_scores, det.encoder_span)
         verdict = Verdict(
             decision,
             attack,
@@ -242,6 +249,7 @@ def _reasons(
     strategy: ResponseStrategy,
     changed: bool,
     decision: Decision,
+    models: ModelScores | None = None,
 ) -> list[str]:
     """Why, in words a user understands: no rule ids, no attack ids, no thresholds."""
     reasons: list[str] = []
@@ -259,7 +267,7 @@ def _reasons(
         what = _THREAT_WORDS.get(f.threat_type, f.threat_type.value.replace("_", " "))
         reasons.append(f"{what} ({f.severity.value} severity): {f.description[0].lower()}{f.description[1:]}")
     if components.get("classifier", 0.0) >= 0.45:
-        reasons.append("the wording resembles prompts the trained classifier learned as attacks")
+        reasons.append(_model_reason(models))
     for agent in others:
         if agent.status != "ok":
             reasons.append(f"the {agent.agent} check {'timed out' if agent.status == 'timeout' else 'failed'}")
@@ -288,12 +296,26 @@ def _reasons(
     return reasons
 
 
+def _model_reason(models: ModelScores | None) -> str:
+    """Which trained model saw the attack: the transformer (meaning), the n-gram model (wording), or both."""
+    if models is None:
+        return "the wording resembles prompts the trained classifier learned as attacks"
+    encoder, linear = models.encoder >= 0.5, models.linear >= 0.5
+    if encoder and linear:
+        return "both trained models read it as an attack: its meaning and its wording resemble known attacks"
+    if encoder:
+        return "the transformer model reads its meaning as an attack, though its wording is not that of known attacks"
+    return "the wording resembles prompts the trained n-gram classifier learned as attacks"
+
+
 def _evidence(
     risk: float,
     threshold: float,
     findings: list[Finding],
     components: dict[str, float],
     by_agent: dict[str, AgentFinding],
+    models: ModelScores | None = None,
+    encoder_span: tuple[int, int] | None = None,
 ) -> dict[str, object]:
     """The ids and numbers behind the explanation, for operators only."""
     out: dict[str, object] = {
@@ -302,6 +324,15 @@ def _evidence(
         "components": {k: round(v, 4) for k, v in components.items()},
         "rule_ids": sorted({f.rule_id for f in findings}),
     }
+    if models is not None:
+        out["models"] = {
+            "linear": round(models.linear, 4),
+            "encoder": round(models.encoder, 4),
+            "blend": round(models.combined, 4),
+            "encoder_windows_read": models.windows_read,
+            "encoder_windows_total": models.windows_total,
+            "encoder_span": list(encoder_span) if encoder_span is not None else None,
+        }
     sim = by_agent.get("similarity")
     if sim is not None and isinstance(sim.details, dict):
         nearest = sim.details.get("nearest_known_attack")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import ATTACK_THREATS, Finding, Severity, ThreatType
 from ._re import compile_re
 from .decode import DecodedLayer, decode_layers, english_score
+from .ensemble import ModelEnsemble
 from .heuristics import adversarial_suffix, planted_instruction
 from .known_attacks import KnownAttackIndex, Neighbour
 from .normalize import NormalizedText, normalize
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from ..config import Settings
     from .classifier import Classifier
+    from .ensemble import ModelScores
 
 #: Encodings people use openly (links, markup, letter-spaced headings); text hidden in
 #: them is not suspicious by itself, only what rules find inside it.
@@ -45,6 +47,10 @@ class Detection:
     layers: list[DecodedLayer] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     classifier_score: float | None = None
+    #: Each trained model's own score when the transformer is on (``classifier_score`` is their blend).
+    model_scores: ModelScores | None = None
+    #: Span of ``text`` that the transformer found most attack-like (its best window).
+    encoder_span: tuple[int, int] | None = None
     nearest: Neighbour | None = None
     embedding: np.ndarray | None = None  # of the normalised text (reused for the graph message)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -62,7 +68,7 @@ class Detector:
         settings: Settings,
         rules: RuleEngine,
         *,
-        classifier: Classifier | None = None,
+        classifier: Classifier | ModelEnsemble | None = None,
         embed: Callable[[str], np.ndarray] | None = None,
         index: KnownAttackIndex | None = None,
     ) -> None:
@@ -73,8 +79,14 @@ class Detector:
         self.index = index
 
     # ------------------------------------------------------------------ rules
-    def _rule_findings(self, norm: NormalizedText, layer: str, span: tuple[int, int] | None) -> list[Finding]:
-        hits: list[RuleHit] = self.rules.match(norm.text, "text") + self.rules.match(norm.plain, "plain")
+    def _rule_findings(
+        self, norm: NormalizedText, layer: str, span: tuple[int, int] | None, starts: list[int] | None = None
+    ) -> list[Finding]:
+        """Findings of the rules on one view; ``starts`` collects where the text-view hits begin."""
+        text_hits = self.rules.match(norm.text, "text")
+        if starts is not None:
+            starts.extend(hit.span[0] for hit in text_hits)
+        hits: list[RuleHit] = text_hits + self.rules.match(norm.plain, "plain")
         out = []
         for hit in hits:
             rule = hit.rule
@@ -158,11 +170,13 @@ class Detector:
         t1 = time.perf_counter()
         det = Detection(text=text, normalized=norm)
         det.findings.extend(norm.findings)
-        det.findings.extend(self._rule_findings(norm, "text", None))
+        flagged: list[int] = []  # where rules fired: the transformer reads those windows early
+        det.findings.extend(self._rule_findings(norm, "text", None, flagged))
         for heuristic in (adversarial_suffix, planted_instruction):
             found = heuristic(norm.plain)
             if found is not None:
                 if found.span is not None:
+                    flagged.append(found.span[0])  # a view of the same text: close enough to pick a window
                     found.span = norm.original_span(*found.span)
                 det.findings.append(found)
         t2 = time.perf_counter()
@@ -180,8 +194,18 @@ class Detector:
         t3 = time.perf_counter()
         # Allowlisted phrases are known-good: the whole-text scorers do not see them.
         scored_text = self.rules.without_allowed(norm.text)
+        encoder_ms = 0.0
         if self.classifier is not None:
-            score = self.classifier.score(scored_text) if scored_text else 0.0
+            score = 0.0
+            if scored_text and isinstance(self.classifier, ModelEnsemble):  # the linear model + the transformer
+                models = self.classifier.scores(scored_text, flagged)
+                det.model_scores = models
+                encoder_ms = models.encoder_ms
+                score = models.combined
+                if models.window is not None and scored_text == norm.text:
+                    det.encoder_span = norm.original_span(*models.window)
+            elif scored_text:
+                score = self.classifier.score(scored_text)
             for layer in det.layers:
                 # Decoded *language* is classified too (a hidden request); decoded data such
                 # as a JWT's JSON header is not prose and only the rules look at it.
@@ -208,7 +232,8 @@ class Detector:
             "normalize": (t1 - t0) * 1e3,
             "rules": (t2 - t1) * 1e3,
             "decode": (t3 - t2) * 1e3,
-            "classifier": (t4 - t3) * 1e3,
+            "classifier": (t4 - t3) * 1e3 - encoder_ms,
+            "encoder": encoder_ms,
             "similarity": (t5 - t4) * 1e3,
         }
         return det
