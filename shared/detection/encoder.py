@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .classifier import ModelArtifactError
+from .classifier import ModelArtifactError, _sigmoid
 from .windows import WINDOW_STRIDE, pick_windows, token_windows, window_of_token
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -241,13 +241,6 @@ def _bisect(starts: list[int], ch: int) -> int:
         else:
             hi = mid
     return max(0, lo - 1)
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 # ---------------------------------------------------------------------------

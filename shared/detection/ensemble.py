@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classifier import Classifier, ModelArtifactError, word_units
+from .classifier import Classifier, ModelArtifactError, _sigmoid, word_units
 from .encoder import EncoderClassifier
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "model" / "blend.json"
@@ -104,10 +104,6 @@ class Blend:
             a, b = (_sigmoid(c * x) for c, x in zip(self.coef, feats, strict=True))
             return 1.0 - (1.0 - a) * (1.0 - b)
         return _sigmoid(self.intercept + sum(c * x for c, x in zip(self.coef, feats, strict=True)))
-
-
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
 @dataclass(frozen=True, slots=True)
