@@ -102,7 +102,7 @@ class ClassifierSettings(_Group):
     encoder_path: str | None = None  # default: shared/detection/model/encoder.json
     encoder_max_windows: int = Field(8, ge=1, le=64)  # windows of 126 tokens read per text at most
     # Time for reading windows: base + per 1,000 characters (a long text may take longer,
-    # as the latency targets do); the first batch of two windows is always read. 0 = no budget.
+    # as the latency targets do); the first window is always read. 0 = no budget.
     encoder_budget_ms: float = Field(10.0, ge=0.0, le=10_000.0)
     encoder_budget_ms_per_kchar: float = Field(5.0, ge=0.0, le=1_000.0)
     encoder_threads: int = Field(1, ge=1, le=16)  # onnxruntime intra-op threads per analysis

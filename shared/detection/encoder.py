@@ -40,8 +40,9 @@ META_NAME = "encoder.json"
 ARTIFACT_FORMAT = 1
 #: The shipped model may not grow past this (issue 9: at most 30 MB).
 MAX_MODEL_BYTES = 30 * 1024 * 1024
-#: Windows scored per onnxruntime call: small batches keep the time budget checkable.
-CHUNK = 2
+#: Windows scored per onnxruntime call: one at a time keeps the time budget checkable
+#: (the first window is always read; each further one only while budget is left).
+CHUNK = 1
 #: Texts longer than this are windowed by characters before tokenising (see ``_score_long``).
 LONG_CHARS = 4_000
 LONG_WINDOW_CHARS = 560
@@ -158,10 +159,10 @@ class EncoderClassifier:
     ) -> EncoderScore:
         """Attack probability of *normalised* ``text``: the maximum over the windows read.
 
-        ``flagged_chars``: character offsets the cheap stages pointed at (rule matches,
-        the linear model's strongest segment); their windows are read right after the
-        head and the tail. ``budget_ms`` stops reading further windows once spent (the
-        first batch is always read).
+        ``flagged_chars``: character offsets the cheap stages pointed at (rule and
+        heuristic matches); the first one's window is read right after the head, the
+        others' after the tail (:func:`~.windows.pick_windows`). ``budget_ms`` stops
+        reading further windows once spent (the first window is always read).
         """
         if not text.strip():
             return EncoderScore(0.0, None, 0, 0)

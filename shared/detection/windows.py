@@ -7,9 +7,9 @@ the model is scored on exactly the kind of window it learnt from.
 
 Which windows are read when there are more than the budget allows is a stated
 principle, not chance (:func:`pick_windows`): the head (where jailbreak templates and
-direct instructions usually start), the tail (where suffixes and "P.S." instructions
-go), then the windows that the cheap stages flagged (a rule match, the linear model's
-strongest segment), then evenly spread windows over what is left.
+direct instructions usually start), the first window the cheap stages flagged (a rule
+or heuristic match), the tail (where suffixes and "P.S." instructions go), the other
+flagged windows, then evenly spread windows over what is left.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def pick_windows(windows: Sequence[tuple[int, int]], flagged: Iterable[int], bud
 
     flagged = [i for i in flagged if 0 <= i < n]
     add(0)
-    if flagged:  # the strongest lead goes into the first batch, with the head
+    if flagged:  # the strongest lead is read right after the head
         add(flagged[0])
     add(n - 1)
     for i in flagged:

@@ -92,11 +92,13 @@ def test_long_document_is_read_in_windows_and_flagged_window_is_read(tmp_path: P
     assert flagged.probability > few.probability
 
 
-def test_time_budget_stops_after_the_first_batch() -> None:
+def test_time_budget_stops_after_the_first_window() -> None:
     enc = get_encoder()
-    text = "word " * 4000
-    result = enc.score(text, max_windows=16, budget_ms=0.0)
-    assert result.windows_read == 2 < result.windows_total
+    for text in ("word " * 4000, "word " * 500):  # the character-windowed and the token-windowed path
+        spent = enc.score(text, max_windows=16, budget_ms=0.0)
+        assert spent.windows_read == 1 < spent.windows_total
+        free = enc.score(text, max_windows=16, budget_ms=None)
+        assert free.windows_read == min(16, free.windows_total) > 1
 
 
 @pytest.fixture()
