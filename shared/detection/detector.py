@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import ATTACK_THREATS, Finding, Severity, ThreatType
 from ._re import compile_re
 from .decode import DecodedLayer, decode_layers, english_score
-from .ensemble import ModelEnsemble
+from .ensemble import ModelEnsemble, ModelScores
 from .heuristics import adversarial_suffix, planted_instruction
 from .known_attacks import KnownAttackIndex, Neighbour
 from .normalize import NormalizedText, normalize
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
     from ..config import Settings
     from .classifier import Classifier
-    from .ensemble import ModelScores
 
 #: Encodings people use openly (links, markup, letter-spaced headings); text hidden in
 #: them is not suspicious by itself, only what rules find inside it.

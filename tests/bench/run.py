@@ -589,11 +589,12 @@ def bench_encoder(report: dict[str, Any], quick: bool) -> None:
     l6 = ROOT / ".bench" / "encoder_l6" / "encoder.onnx"
     if l6.exists():
         alt = dict(meta, model=l6.name, sha256=hashlib.sha256(l6.read_bytes()).hexdigest())
-        tmp = Path(tempfile.mkdtemp())
-        shutil.copy(l6, tmp / l6.name)
-        shutil.copy(MODEL_DIR / meta["tokenizer"], tmp / meta["tokenizer"])
-        (tmp / "encoder.json").write_text(json.dumps(alt))
-        variants["6 layers (timing only)"] = EncoderClassifier.load(tmp, threads=1)
+        with tempfile.TemporaryDirectory() as folder:  # the model is read into memory on load
+            tmp = Path(folder)
+            shutil.copy(l6, tmp / l6.name)
+            shutil.copy(MODEL_DIR / meta["tokenizer"], tmp / meta["tokenizer"])
+            (tmp / "encoder.json").write_text(json.dumps(alt))
+            variants["6 layers (timing only)"] = EncoderClassifier.load(tmp, threads=1)
     rows["latency_by_tokens"] = {}
     for label, model in variants.items():
         for tokens in (32, 128, 256, 512):
