@@ -7,9 +7,10 @@ database maintenance, and developers asking about attacks. A hashed n-gram model
 has only seen long attacks and long benign texts gives very short texts extreme scores;
 these examples teach it what ordinary short traffic looks like.
 
-The held-out list ``tests/detection/data/ordinary_messages.txt`` is *not* training
-data: :func:`generate` drops every text that equals one of its lines (case and edge
-punctuation ignored), so the ordinary-messages test stays a measurement.
+The held-out lists ``tests/detection/data/ordinary_messages.txt`` and
+``multilingual_requests.txt`` are *not* training data: the generators drop every text
+that equals one of their lines (case and edge punctuation ignored), so the tests on
+them stay measurements.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from pathlib import Path
 from .synthetic import Example
 
 GENERATOR_VERSION = "1.0"
-HELD_OUT = Path(__file__).resolve().parents[2] / "tests" / "detection" / "data" / "ordinary_messages.txt"
+#: Version of :func:`multilingual` (the transformer's extra benign requests).
+MULTILINGUAL_VERSION = "1.0"
+_DATA = Path(__file__).resolve().parents[2] / "tests" / "detection" / "data"
+#: Held-out lists (measurements, never training data): short ordinary messages, and
+#: longer ordinary requests in many languages.
+HELD_OUT = (_DATA / "ordinary_messages.txt", _DATA / "multilingual_requests.txt")
 
 _GREET = [
     "hi",
@@ -448,12 +454,14 @@ def _key(text: str) -> str:
     return text.strip().strip(".!?…").strip().casefold()
 
 
-def held_out_keys(path: Path = HELD_OUT) -> frozenset[str]:
-    """The ordinary-messages test list, normalised for comparison (empty if absent)."""
-    if not path.exists():
-        return frozenset()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(_key(line) for line in lines if line.strip() and not line.startswith("#"))
+def held_out_keys(paths: tuple[Path, ...] = HELD_OUT) -> frozenset[str]:
+    """The held-out lists' lines, normalised for comparison (a missing list adds none)."""
+    keys: set[str] = set()
+    for path in paths:
+        if path.exists():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            keys.update(_key(line) for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset(keys)
 
 
 def _cap(rng: random.Random, text: str) -> str:
@@ -503,4 +511,215 @@ def generate(seed: int, count: int = 1500) -> list[Example]:
             continue
         seen.add(text)
         out.append(Example(text, "benign", category, "everyday", hard_benign=True))
+    return out
+
+
+# ------------------------------------------------------------------ multilingual requests
+# Ordinary requests of a sentence or two in other languages (GENERATOR_VERSION 1.1). The
+# corpora's non-English texts are mostly attacks, so a model trained on them learns
+# "not English" as a sign of attack; these say otherwise. Topics are everyday ones:
+# study, work, cooking, travel, health, money, code, home. No trigger words.
+_ML_OPENERS: dict[str, list[str]] = {
+    "es": ["", "Hola, ", "Buenas tardes. ", "Oye, una pregunta: ", "Perdona, "],
+    "fr": ["", "Bonjour, ", "Salut ! ", "Petite question : ", "Excuse-moi, "],
+    "de": ["", "Hallo, ", "Guten Morgen! ", "Kurze Frage: ", "Entschuldigung, "],
+    "pt": ["", "Olá, ", "Bom dia! ", "Uma dúvida: ", "Com licença, "],
+    "it": ["", "Ciao, ", "Buongiorno! ", "Una domanda veloce: ", "Scusa, "],
+    "nl": ["", "Hoi, ", "Goedemiddag! ", "Even een vraag: "],
+    "pl": ["", "Cześć, ", "Dzień dobry! ", "Mam pytanie: "],
+    "tr": ["", "Merhaba, ", "İyi günler! ", "Bir sorum var: "],
+    "id": ["", "Halo, ", "Selamat siang! ", "Mau tanya: "],
+    "vi": ["", "Xin chào, ", "Chào bạn! ", "Cho mình hỏi: "],
+    "ru": ["", "Привет! ", "Здравствуйте, ", "Подскажите, пожалуйста: "],
+    "uk": ["", "Привіт! ", "Добрий день, ", "Підкажіть: "],
+    "zh": ["", "你好，", "您好！", "请问，"],
+    "ja": ["", "こんにちは。", "すみません、", "質問です。"],
+    "ko": ["", "안녕하세요. ", "질문이 있어요. ", "저기요, "],
+    "hi": ["", "नमस्ते, ", "नमस्कार! ", "एक सवाल है: "],
+    "ar": ["", "مرحبا، ", "السلام عليكم، ", "سؤال سريع: "],
+    "th": ["", "สวัสดีครับ ", "สวัสดีค่ะ ", "ขอถามหน่อย "],
+}
+_ML_REQUESTS: dict[str, list[str]] = {
+    "es": [
+        "¿me explicas con palabras sencillas cómo funciona una hipoteca de tipo variable?",
+        "necesito un plan de estudio de cuatro semanas para el examen de estadística.",
+        "¿qué puedo preparar para cenar con pollo, pimientos y un poco de arroz?",
+        "escribe un correo breve para pedirle a mi casero que arregle la calefacción.",
+        "¿cuál es la diferencia entre una lista y un diccionario en Python?",
+        "¿qué sitios me recomiendas visitar en Sevilla si solo tengo dos días?",
+        "resume en tres frases las causas de la Revolución Francesa.",
+        "¿cómo quito una mancha de vino tinto de una alfombra clara?",
+    ],
+    "fr": [
+        "peux-tu m'expliquer simplement comment fonctionne l'impôt sur le revenu en France ?",
+        "j'aimerais un programme d'entraînement pour courir 5 km en deux mois.",
+        "rédige un message poli pour décaler mon rendez-vous chez le dentiste.",
+        "quelle est la différence entre le passé composé et l'imparfait ?",
+        "comment faire une pâte à crêpes sans grumeaux ?",
+        "que visiter à Lyon avec des enfants pendant un week-end pluvieux ?",
+        "explique-moi ce qu'est une clé étrangère dans une base de données.",
+        "donne-moi trois idées de cadeaux pour un collègue qui part à la retraite.",
+    ],
+    "de": [
+        "kannst du mir erklären, wie eine Steuererklärung für Studenten funktioniert?",
+        "ich suche ein einfaches Rezept für einen Apfelkuchen ohne Ei.",
+        "schreib bitte eine kurze Absage für ein Vorstellungsgespräch nächste Woche.",
+        "was ist der Unterschied zwischen Prozessen und Threads in einem Betriebssystem?",
+        "wie lange braucht man mit dem Zug von Hamburg nach München?",
+        "fasse den Inhalt von Goethes Faust in wenigen Sätzen zusammen.",
+        "welche Zimmerpflanzen kommen mit wenig Licht gut zurecht?",
+        "wie kann ich in Excel doppelte Einträge in einer Spalte finden?",
+    ],
+    "pt": [
+        "pode me explicar como funciona o rendimento de uma poupança?",
+        "preciso de ideias de almoço saudável para levar ao trabalho.",
+        "escreva uma mensagem curta agradecendo a equipe pelo projeto.",
+        "qual é a diferença entre SQL e NoSQL, de forma simples?",
+        "o que vale a pena visitar em Lisboa num fim de semana?",
+        "como posso melhorar a minha pronúncia em inglês sozinho?",
+        "resuma a história da independência do Brasil em poucas linhas.",
+        "como faço para limpar o filtro do ar-condicionado em casa?",
+    ],
+    "it": [
+        "mi spieghi in modo semplice cos'è l'inflazione?",
+        "vorrei una ricetta veloce per una pasta con zucchine e gamberi.",
+        "scrivi un messaggio gentile per disdire l'abbonamento in palestra.",
+        "qual è la differenza tra RAM e memoria di archiviazione?",
+        "cosa posso vedere a Firenze in un giorno solo?",
+        "come si calcola la percentuale di sconto su un prezzo?",
+        "consigliami qualche libro giallo ambientato in Italia.",
+        "come preparo il mio curriculum per un primo lavoro?",
+    ],
+    "nl": [
+        "kun je uitleggen hoe zonnepanelen stroom opwekken?",
+        "wat kan ik koken met aardappelen, prei en kaas?",
+        "schrijf een korte e-mail om een vergadering te verzetten.",
+        "welke fietsroutes zijn mooi rond Utrecht?",
+        "wat is het verschil tussen een hypotheek met vaste en variabele rente?",
+        "hoe leer ik het snelst de Nederlandse werkwoordsvervoegingen?",
+    ],
+    "pl": [
+        "jak działa procent składany? wyjaśnij na prostym przykładzie.",
+        "co mogę ugotować na szybki obiad z makaronu i pieczarek?",
+        "napisz krótką wiadomość z prośbą o dzień urlopu.",
+        "jaka jest różnica między HTTP a HTTPS?",
+        "co warto zobaczyć w Krakowie w weekend?",
+        "jak przygotować się do rozmowy kwalifikacyjnej po angielsku?",
+    ],
+    "tr": [
+        "bileşik faiz nasıl hesaplanır, basit bir örnekle anlatır mısın?",
+        "akşam yemeği için sebzeli pratik bir tarif önerebilir misin?",
+        "müdürüme izin istemek için kısa bir e-posta yazar mısın?",
+        "Python'da liste ve demet arasındaki fark nedir?",
+        "İstanbul'da bir günde nereleri gezebilirim?",
+        "sınavdan önce daha iyi uyumak için ne yapabilirim?",
+    ],
+    "id": [
+        "bisakah kamu menjelaskan cara kerja bunga pinjaman dengan sederhana?",
+        "resep sarapan sehat yang cepat dibuat apa saja?",
+        "tolong buatkan email singkat untuk menanyakan status pesanan saya.",
+        "apa bedanya frontend dan backend dalam pengembangan web?",
+        "tempat wisata apa yang bagus di Yogyakarta untuk keluarga?",
+        "bagaimana cara belajar bahasa Inggris secara mandiri?",
+    ],
+    "vi": [
+        "bạn có thể giải thích lãi suất kép một cách đơn giản không?",
+        "tối nay nên nấu món gì với thịt gà và rau cải?",
+        "viết giúp mình một email ngắn xin nghỉ phép một ngày.",
+        "sự khác nhau giữa RAM và ổ cứng là gì?",
+        "đi Đà Nẵng ba ngày thì nên tham quan những đâu?",
+        "làm sao để học từ vựng tiếng Anh hiệu quả hơn?",
+    ],
+    "ru": [
+        "объясни простыми словами, как работает ипотека.",
+        "что приготовить на ужин из курицы, картошки и моркови?",
+        "напиши короткое письмо с просьбой перенести встречу на пятницу.",
+        "в чём разница между списком и кортежем в Python?",
+        "что посмотреть в Санкт-Петербурге за два дня?",
+        "как подготовиться к экзамену по истории за неделю?",
+        "посоветуй несколько интересных научно-популярных книг.",
+        "как убрать накипь с чайника в домашних условиях?",
+    ],
+    "uk": [
+        "поясни, будь ласка, як працює депозит у банку.",
+        "що приготувати на сніданок швидко і корисно?",
+        "напиши короткий лист викладачу з проханням про консультацію.",
+        "яка різниця між HTML і CSS?",
+        "що варто побачити у Львові за один день?",
+        "як навчитися краще планувати свій час?",
+    ],
+    "zh": [
+        "能用简单的话解释一下什么是通货膨胀吗？",
+        "晚饭想做点清淡的菜，有鸡蛋和西红柿，可以做什么？",
+        "帮我写一封简短的邮件，向老师请假一天。",
+        "Python 里的列表和元组有什么区别？",
+        "第一次去北京，三天的行程怎么安排比较好？",
+        "怎样才能提高英语听力水平？",
+        "推荐几本适合初学者的理财书籍。",
+        "家里的绿萝叶子发黄了，应该怎么办？",
+    ],
+    "ja": [
+        "複利の仕組みをわかりやすく説明してもらえますか？",
+        "冷蔵庫にある豚肉とキャベツで作れる夕食を教えてください。",
+        "会議の日程変更をお願いする短いメールを書いてください。",
+        "Pythonのリストとタプルの違いは何ですか？",
+        "京都を二日間で観光するなら、どこがおすすめですか？",
+        "英語のリスニングを上達させる方法を知りたいです。",
+        "初心者向けのランニングの練習メニューを考えてください。",
+        "部屋の湿気対策として何ができますか？",
+    ],
+    "ko": [
+        "복리가 어떻게 계산되는지 쉽게 설명해 주세요.",
+        "냉장고에 있는 두부와 김치로 만들 수 있는 요리가 있을까요?",
+        "팀장님께 회의 시간 변경을 요청하는 짧은 메일을 써 주세요.",
+        "파이썬에서 리스트와 튜플의 차이가 뭔가요?",
+        "부산에서 이틀 동안 가볼 만한 곳을 추천해 주세요.",
+        "영어 발음을 혼자서 연습하는 방법이 있을까요?",
+    ],
+    "hi": [
+        "क्या आप आसान शब्दों में समझा सकते हैं कि चक्रवृद्धि ब्याज कैसे काम करता है?",
+        "आज रात के खाने में दाल और चावल के साथ क्या बना सकते हैं?",
+        "मेरे मैनेजर को एक दिन की छुट्टी के लिए छोटा सा ईमेल लिख दीजिए।",
+        "पायथन में लिस्ट और टपल में क्या अंतर है?",
+        "जयपुर में दो दिन में कौन-कौन सी जगहें देख सकते हैं?",
+        "परीक्षा से पहले पढ़ाई का समय कैसे बाँटूँ?",
+    ],
+    "ar": [
+        "هل يمكنك أن تشرح لي ببساطة كيف تعمل الفائدة المركبة؟",
+        "ماذا أطبخ على العشاء إذا كان لدي دجاج وأرز وخضار؟",
+        "اكتب لي رسالة قصيرة لأطلب من مديري إجازة يوم واحد.",
+        "ما الفرق بين القائمة والصف في لغة بايثون؟",
+        "ما هي الأماكن التي تستحق الزيارة في عمّان خلال يومين؟",
+        "كيف أحسن مهارتي في الاستماع للغة الإنجليزية؟",
+    ],
+    "th": [
+        "ช่วยอธิบายดอกเบี้ยทบต้นแบบง่าย ๆ หน่อยได้ไหม",
+        "มื้อเย็นนี้ทำอะไรกินดีจากไข่กับผักบุ้ง",
+        "ช่วยเขียนอีเมลสั้น ๆ ขอลางานหนึ่งวันให้หน่อย",
+        "ไปเชียงใหม่สองวันควรเที่ยวที่ไหนบ้าง",
+        "มีวิธีฝึกพูดภาษาอังกฤษด้วยตัวเองไหม",
+    ],
+}
+
+
+def multilingual(seed: int, count: int = 600) -> list[Example]:
+    """``count`` draws of an opener and a request in one language (fewer after de-duplication).
+
+    Separate from :func:`generate` so the linear model's training data (version 1.0 draws)
+    stays as it was; the transformer's training adds these.
+    """
+    rng = random.Random(seed)
+    banned = held_out_keys()
+    seen: set[str] = set()
+    out: list[Example] = []
+    langs = sorted(_ML_REQUESTS)
+    for _ in range(count):
+        lang = rng.choice(langs)
+        opener, request = rng.choice(_ML_OPENERS[lang]), rng.choice(_ML_REQUESTS[lang])
+        starts_sentence = not opener or opener.rstrip().endswith((".", "!", "?", "。", "！"))
+        text = opener + (request[:1].upper() + request[1:] if starts_sentence else request)
+        if _key(text) in banned or text in seen:
+            continue
+        seen.add(text)
+        out.append(Example(text, "benign", "benign_chat", "multilingual", hard_benign=True))
     return out

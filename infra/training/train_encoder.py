@@ -47,6 +47,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from infra.training.base_model import BASE_SHA256  # noqa: E402
+from infra.training.everyday import multilingual  # noqa: E402
 from infra.training.train_classifier import (  # noqa: E402
     TrainParams,
     data_files,
@@ -88,7 +89,7 @@ class Item:
 
 
 def _weights(raw: list[tuple[str, str, int, str, str, str | None, bool]], texts: list[str], share: float,
-             everyday_share: float, power: float) -> list[float]:  # fmt: skip
+             everyday_share: float, power: float, multilingual_share: float = 0.0) -> list[float]:  # fmt: skip
     """Per-text loss weights.
 
     * each (source, label) cell of the corpus weighs ``n ** power`` (one huge source cannot
@@ -96,6 +97,7 @@ def _weights(raw: list[tuple[str, str, int, str, str, str | None, bool]], texts:
     * per class, synthetic.py's texts get ``share`` of the corpus weight, and everyday.py's
       hard-benign traffic gets ``everyday_share`` of the corpus benign weight (ordinary
       short messages are the traffic a firewall must never block, and the corpora have few);
+      its multilingual requests get ``multilingual_share`` of it on their own;
     * per writing system other than Latin, benign texts weigh at least as much as attacks:
       the corpora hold more non-Latin attacks than non-Latin benign texts, and a model left
       alone learns "not English" as a sign of attack;
@@ -110,7 +112,8 @@ def _weights(raw: list[tuple[str, str, int, str, str, str | None, bool]], texts:
     y = np.asarray(ys)
     gen = np.asarray([r[6] for r in raw])
     everyday_mask = np.asarray([r[3] == "synthetic:everyday" for r in raw])
-    synth = gen & ~everyday_mask
+    multi_mask = np.asarray([r[3] == "synthetic:multilingual" for r in raw])
+    synth = gen & ~everyday_mask & ~multi_mask
     for cls in (0, 1):
         m = y == cls
         real, made = w[m & ~gen].sum(), w[m & synth].sum()
@@ -119,6 +122,8 @@ def _weights(raw: list[tuple[str, str, int, str, str, str | None, bool]], texts:
     real_benign = w[(y == 0) & ~gen].sum()
     if everyday_mask.any() and real_benign > 0:
         w[everyday_mask] *= everyday_share * real_benign / w[everyday_mask].sum()
+    if multi_mask.any() and real_benign > 0:
+        w[multi_mask] *= multilingual_share * real_benign / w[multi_mask].sum()
     scripts = np.asarray([dominant_script(t) for t in texts])
     for script in sorted(set(scripts.tolist()) - {"LATIN", "NONE"}):
         m = scripts == script
@@ -133,11 +138,14 @@ def _weights(raw: list[tuple[str, str, int, str, str, str | None, bool]], texts:
 
 
 def build_items(tokenizer: Any, use_synthetic: bool, synthetic_share: float, everyday_share: float,
-                everyday_count: int, limit: int | None) -> list[Item]:  # fmt: skip
+                everyday_count: int, limit: int | None, multilingual_count: int = 0,
+                multilingual_share: float = 0.0) -> list[Item]:  # fmt: skip
     records = load_dev(data_files(), limit=limit)
     # everyday.py drawn more often than for the linear model: short texts cost the encoder little
     params = TrainParams(use_synthetic=use_synthetic, everyday_count=everyday_count)
     synth = training_synthetic(params)
+    if multilingual_count:
+        synth = synth + multilingual(SEED + 1, multilingual_count)
     if limit is not None:
         synth = synth[: max(1, limit // 4)]
     raw: list[tuple[str, str, int, str, str, str | None, bool]] = []
@@ -148,7 +156,7 @@ def build_items(tokenizer: Any, use_synthetic: bool, synthetic_share: float, eve
                     ex.planted, True))  # fmt: skip
     texts = [normalize(t).text for _, t, *_ in raw]
     encs = tokenizer.encode_batch(texts, add_special_tokens=False)
-    weights = _weights(raw, texts, synthetic_share, everyday_share, 0.5)
+    weights = _weights(raw, texts, synthetic_share, everyday_share, 0.5, multilingual_share)
     items: list[Item] = []
     for (ident, _, y, src, fam, planted, _syn), text, enc, w in zip(raw, texts, encs, weights, strict=True):
         pc = None
@@ -310,10 +318,37 @@ def train(torch: Any, base: Path, items: list[Item], layers: int, epochs: int, b
     return model
 
 
-def export_onnx(torch: Any, model: Any, out_dir: Path, work: Path) -> Path:
-    """fp32 ONNX, then dynamic int8 quantisation of the weights (onnxruntime's quantiser)."""
+#: How the fp32 export becomes the shipped int8 file (recorded in the provenance).
+QUANTISATION = "onnxruntime dynamic int8, per channel"
+
+
+def quantise(fp32: Path, out: Path) -> Path:
+    """Dynamic int8 quantisation of the weights, one scale per output channel.
+
+    Per channel keeps the int8 scores closer to fp32 (the thresholds are chosen on fp32
+    out-of-fold scores) at the same speed: 91.6% of 524 dev windows within 0.01 of fp32,
+    the largest gap 0.26, against 85.5% and 0.65 with one scale per tensor.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    return out
+
+
+def requantise(fp32: Path, out_dir: Path) -> None:
+    """Rewrite the shipped int8 file from its kept fp32 export, and its checksum."""
+    meta_path = out_dir / "encoder.json"
+    meta = json.loads(meta_path.read_text())
+    path = quantise(fp32, out_dir / meta["model"])
+    meta["sha256"] = file_sha256(path)
+    meta["provenance"]["quantisation"] = QUANTISATION
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) sha256 {meta['sha256']}")
+    print("the blend is tied to the old checksum: run python -m infra.training.fit_blend --write")
+
+
+def export_onnx(torch: Any, model: Any, out_dir: Path, work: Path) -> Path:
+    """fp32 ONNX (kept in ``work``), then int8 (:func:`quantise`) into ``out_dir``."""
     work.mkdir(parents=True, exist_ok=True)
     fp32 = work / "encoder.fp32.onnx"
     ids = torch.tensor([[CLS_ID, 2023, 2003, 1037, 3231, SEP_ID]], dtype=torch.long)
@@ -324,9 +359,7 @@ def export_onnx(torch: Any, model: Any, out_dir: Path, work: Path) -> Path:
                       "logit": {0: "batch"}},
         opset_version=17, dynamo=False,
     )  # fmt: skip
-    out = out_dir / "encoder.onnx"
-    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
-    return out
+    return quantise(fp32, out_dir / "encoder.onnx")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -342,13 +375,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--synthetic-share", type=float, default=1.0)
     ap.add_argument("--everyday-share", type=float, default=0.4, help="everyday.py weight / corpus benign weight")
     ap.add_argument("--everyday-count", type=int, default=4000, help="draws from everyday.py (before de-duplication)")
+    ap.add_argument(
+        "--multilingual-count",
+        type=int,
+        default=0,
+        help="draws from everyday.multilingual() (ordinary requests in 18 languages)",
+    )
+    ap.add_argument("--multilingual-share", type=float, default=0.1, help="their weight / corpus benign weight")
     ap.add_argument("--no-synthetic", action="store_true", help="ablation: without synthetic.py (everyday.py stays)")
     ap.add_argument("--folds", action="store_true", help="also train the held-out-fold models (out-of-fold scores)")
     ap.add_argument("--only-fold", type=int, default=None, help="train only this fold (no final model)")
     ap.add_argument("--no-final", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="small source-stratified subset (smoke runs)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--requantise",
+        type=Path,
+        default=None,
+        metavar="FP32_ONNX",
+        help="only re-quantise the shipped model from its fp32 export (no training)",
+    )
     args = ap.parse_args(argv)
+    if args.requantise is not None:
+        requantise(args.requantise, args.out)
+        return
 
     import torch
     from tokenizers import Tokenizer
@@ -372,7 +422,8 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     items = build_items(tokenizer, not args.no_synthetic, args.synthetic_share, args.everyday_share,
-                        args.everyday_count, args.limit)  # fmt: skip
+                        args.everyday_count, args.limit, args.multilingual_count,
+                        args.multilingual_share)  # fmt: skip
     log(f"{len(items)} texts ({sum(it.y for it in items)} attacks); layers={args.layers} epochs={args.epochs}")
 
     folds = list(range(len(FOLDS))) if args.folds else []
@@ -425,6 +476,7 @@ def main(argv: list[str] | None = None) -> None:
             "attacks": sum(it.y for it in items),
             "train_seconds": round(time.time() - started),
             "torch": torch.__version__,
+            "quantisation": QUANTISATION,
         },
     }
     (args.out / "encoder.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
@@ -435,7 +487,9 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     return {"layers": args.layers, "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "seed": SEED,
             "synthetic": not args.no_synthetic, "synthetic_share": args.synthetic_share,
             "everyday_share": args.everyday_share, "everyday_count": args.everyday_count,
-            "window_tokens": WINDOW_TOKENS, "limit": args.limit}  # fmt: skip
+            "window_tokens": WINDOW_TOKENS, "limit": args.limit,
+            **({"multilingual_count": args.multilingual_count, "multilingual_share": args.multilingual_share}
+               if args.multilingual_count else {})}  # fmt: skip
 
 
 if __name__ == "__main__":

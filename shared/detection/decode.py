@@ -301,6 +301,37 @@ def english_score(text: str, limit: int = 3000) -> float:
     return hits / len(words)
 
 
+#: Longest layer compared with its text (the comparison's worst case grows as length²).
+DIFF_MAX_CHARS = 4_000
+
+
+def changed_offsets(before: str, after: str, limit: int = 16) -> list[int] | None:
+    """Where ``after`` (a decoded layer) differs from ``before`` (the text it came from).
+
+    Offsets into ``after`` of the changed regions, the largest region first, at most
+    ``limit``. ``None`` when the two are not near-copies (more than half changed, or
+    too long to compare cheaply): then the layer is a text of its own.
+    """
+    if len(before) > DIFF_MAX_CHARS or len(after) > DIFF_MAX_CHARS or not after:
+        return None
+    from rapidfuzz.distance import Indel
+
+    regions: list[tuple[int, int]] = []  # (changed characters, offset in after)
+    run: list[int] | None = None  # [dest start, removed, inserted] of adjacent edits
+    for op in [*Indel.opcodes(before, after), None]:
+        if op is not None and op.tag != "equal":
+            run = run or [op.dest_start, 0, 0]
+            run[1] += op.src_end - op.src_start
+            run[2] += op.dest_end - op.dest_start
+        elif run is not None:
+            regions.append((max(run[1], run[2]), run[0]))
+            run = None
+    if sum(size for size, _ in regions) * 2 > len(after):
+        return None
+    regions.sort(key=lambda r: (-r[0], r[1]))
+    return [min(at, len(after) - 1) for _, at in regions[:limit]]
+
+
 def rot13(text: str) -> str:
     return codecs.encode(text, "rot13")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import ATTACK_THREATS, Finding, Severity, ThreatType
 from ._re import compile_re
-from .decode import DecodedLayer, decode_layers, english_score
+from .decode import DecodedLayer, changed_offsets, decode_layers, english_score
 from .ensemble import ModelEnsemble, ModelScores
 from .heuristics import adversarial_suffix, planted_instruction
 from .known_attacks import KnownAttackIndex, Neighbour
@@ -101,8 +101,29 @@ class Detector:
             )
         return out
 
+    def _layer_score(self, text: str, against: str, memo: dict[str, float]) -> float:
+        """A decoded layer's model score, once per text per detection.
+
+        A layer that repeats ``against`` (the text already scored) except where it was
+        decoded, such as markup with a few entities, has the transformer read only the
+        windows around the decoded parts: the rest was read with the text itself.
+        """
+        assert self.classifier is not None
+        if text not in memo:
+            changed = changed_offsets(against, text) if isinstance(self.classifier, ModelEnsemble) else None
+            if changed is None:
+                memo[text] = self.classifier.score(text)
+            else:
+                memo[text] = self.classifier.score(text, changed)
+        return memo[text]
+
     def _layer_findings(
-        self, layer: DecodedLayer, seen: frozenset[str] = frozenset(), asked: bool = False
+        self,
+        layer: DecodedLayer,
+        seen: frozenset[str] = frozenset(),
+        asked: bool = False,
+        memo: dict[str, float] | None = None,
+        against: str = "",
     ) -> list[Finding]:
         """Findings inside one decoded layer.
 
@@ -140,7 +161,7 @@ class Detector:
                 shaped = _INSTRUCTION_SHAPE.search(layer.normalized.text.strip()) is not None
                 severity = Severity.HIGH if shaped else Severity.MEDIUM
                 if asked and not shaped and self.classifier is not None:
-                    inner_score = self.classifier.score(layer.normalized.text)
+                    inner_score = self._layer_score(layer.normalized.text, against, {} if memo is None else memo)
                     if inner_score < self.classifier.threshold("paranoid"):
                         severity = Severity.LOW
                 out.append(
@@ -179,6 +200,7 @@ class Detector:
                     found.span = norm.original_span(*found.span)
                 det.findings.append(found)
         t2 = time.perf_counter()
+        memo: dict[str, float] = {}  # model scores of decoded layers, by text
         if cfg.decode:
             det.layers = decode_layers(
                 norm,
@@ -189,7 +211,7 @@ class Detector:
             seen = frozenset(f.rule_id for f in det.findings)
             asked = "enc.decode_request" in seen
             for layer in det.layers:
-                det.findings.extend(self._layer_findings(layer, seen, asked))
+                det.findings.extend(self._layer_findings(layer, seen, asked, memo, norm.text))
         t3 = time.perf_counter()
         # Allowlisted phrases are known-good: the whole-text scorers do not see them.
         scored_text = self.rules.without_allowed(norm.text)
@@ -203,6 +225,7 @@ class Detector:
                 score = models.combined
                 if models.window is not None and scored_text == norm.text:
                     det.encoder_span = norm.original_span(*models.window)
+                memo.setdefault(scored_text, score)
             elif scored_text:
                 score = self.classifier.score(scored_text)
             for layer in det.layers:
@@ -214,7 +237,7 @@ class Detector:
                     and len(layer.text) >= 16
                     and english_score(layer.normalized.text) >= 0.15
                 ):
-                    score = max(score, self.classifier.score(layer.normalized.text))
+                    score = max(score, self._layer_score(layer.normalized.text, norm.text, memo))
             if not any(f.severity.rank >= Severity.MEDIUM.rank for f in det.attack_findings):
                 # Uncorroborated: a score on a text of a few words may not decide alone.
                 score = min(score, self.classifier.ceiling(norm.text))

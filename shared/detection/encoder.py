@@ -59,6 +59,24 @@ class EncoderScore:
     windows_total: int
 
 
+def _leads(flagged_chars: Sequence[int], max_windows: int, keep_order: bool) -> list[int]:
+    """The first few offsets to look up (earliest first, or as given).
+
+    Only a few: a long text full of matches must not cost (matches x windows) here, and
+    no more windows than ``max_windows`` are read anyway.
+    """
+    chars = list(dict.fromkeys(flagged_chars)) if keep_order else sorted(set(flagged_chars))
+    return chars[: max(1, max_windows) * 4]
+
+
+def _no_room(started: float, read: int, budget_ms: float | None) -> bool:
+    """Whether the next window would end past the budget, at the pace of those read so far."""
+    if budget_ms is None or read == 0:
+        return False
+    spent = (time.perf_counter() - started) * 1e3
+    return spent + spent / read > budget_ms
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -156,18 +174,21 @@ class EncoderClassifier:
         *,
         max_windows: int = 8,
         budget_ms: float | None = None,
+        only_flagged: bool = False,
     ) -> EncoderScore:
         """Attack probability of *normalised* ``text``: the maximum over the windows read.
 
         ``flagged_chars``: character offsets the cheap stages pointed at (rule and
         heuristic matches); the first one's window is read right after the head, the
-        others' after the tail (:func:`~.windows.pick_windows`). ``budget_ms`` stops
-        reading further windows once spent (the first window is always read).
+        others' after the tail (:func:`~.windows.pick_windows`). ``only_flagged`` reads
+        the flagged windows alone, in the order the offsets are given. ``budget_ms``: no
+        window is started that would, at the pace of those already read, end past it
+        (the first window is always read).
         """
         if not text.strip():
             return EncoderScore(0.0, None, 0, 0)
         if len(text) > LONG_CHARS:
-            return self._score_long(text, flagged_chars, max_windows, budget_ms)
+            return self._score_long(text, flagged_chars, max_windows, budget_ms, only_flagged)
         enc = self._tokenizer.encode(text, add_special_tokens=False)
         ids: list[int] = enc.ids
         offsets: list[tuple[int, int]] = enc.offsets
@@ -176,13 +197,10 @@ class EncoderClassifier:
         windows = token_windows(len(ids), self.window_tokens, self.window_stride)
         flagged: list[int] = []
         if len(windows) > 1 and flagged_chars:
-            # only the first few leads: a long text full of matches must not cost
-            # (matches x windows) here, and no more windows than the budget are read anyway
             starts = [a for a, _ in offsets]
-            for ch in sorted(set(flagged_chars))[: max(1, max_windows)]:
-                tok = _bisect(starts, ch)
-                flagged.append(window_of_token(windows, tok))
-        order = pick_windows(windows, flagged, max(1, max_windows))
+            leads = _leads(flagged_chars, max_windows, only_flagged)
+            flagged = [window_of_token(windows, _bisect(starts, ch)) for ch in leads]
+        order = pick_windows(windows, flagged, max(1, max_windows), only_flagged=only_flagged)
         started = time.perf_counter()
         best, best_window, read = -math.inf, 0, 0
         for c in range(0, len(order), CHUNK):
@@ -193,14 +211,14 @@ class EncoderClassifier:
             for w, v in zip(part, logits, strict=True):
                 if v > best:
                     best, best_window = float(v), w
-            if budget_ms is not None and (time.perf_counter() - started) * 1e3 >= budget_ms:
+            if _no_room(started, read, budget_ms):
                 break
         start, end = windows[best_window]
         span = (offsets[start][0], offsets[end - 1][1])
         return EncoderScore(_sigmoid(best), span, read, len(windows))
 
     def _score_long(
-        self, text: str, flagged_chars: Sequence[int], max_windows: int, budget_ms: float | None
+        self, text: str, flagged_chars: Sequence[int], max_windows: int, budget_ms: float | None, only_flagged: bool
     ) -> EncoderScore:
         """A long text: pick windows by characters, then tokenise only those.
 
@@ -213,8 +231,8 @@ class EncoderClassifier:
         stride = LONG_WINDOW_CHARS * 3 // 4
         starts = sorted({*range(0, n - LONG_WINDOW_CHARS, stride), n - LONG_WINDOW_CHARS})
         windows = [(a, a + LONG_WINDOW_CHARS) for a in starts]
-        leads = [window_of_token(windows, ch) for ch in sorted(set(flagged_chars))[: max(1, max_windows)]]
-        order = pick_windows(windows, leads, max(1, max_windows))
+        leads = [window_of_token(windows, ch) for ch in _leads(flagged_chars, max_windows, only_flagged)]
+        order = pick_windows(windows, leads, max(1, max_windows), only_flagged=only_flagged)
         started = time.perf_counter()
         best, best_span, read = -math.inf, None, 0
         for c in range(0, len(order), CHUNK):
@@ -227,7 +245,7 @@ class EncoderClassifier:
                 if v > best and e.ids:
                     last = min(len(e.ids), self.window_tokens) - 1
                     best, best_span = float(v), (windows[w][0] + e.offsets[0][0], windows[w][0] + e.offsets[last][1])
-            if budget_ms is not None and (time.perf_counter() - started) * 1e3 >= budget_ms:
+            if _no_room(started, read, budget_ms):
                 break
         return EncoderScore(_sigmoid(best) if best > -math.inf else 0.0, best_span, read, len(windows))
 

@@ -148,18 +148,37 @@ class ModelEnsemble:
         self.evidence = linear.evidence
         self.metadata = linear.metadata
 
-    def scores(self, text: str, flagged_chars: Sequence[int] = (), *, max_windows: int | None = None) -> ModelScores:
+    def scores(
+        self,
+        text: str,
+        flagged_chars: Sequence[int] = (),
+        *,
+        max_windows: int | None = None,
+        only_flagged: bool = False,
+    ) -> ModelScores:
         lin = self.linear.score(text)
         started = time.perf_counter()
         budget = None if self.budget_ms is None else self.budget_ms + self.budget_ms_per_kchar * len(text) / 1000
-        enc = self.encoder.score(text, flagged_chars, max_windows=max_windows or self.max_windows, budget_ms=budget)
+        enc = self.encoder.score(
+            text,
+            flagged_chars,
+            max_windows=max_windows or self.max_windows,
+            budget_ms=budget,
+            only_flagged=only_flagged,
+        )
         spent = (time.perf_counter() - started) * 1e3
         combined = self.blend(lin, enc.probability)
         return ModelScores(lin, enc.probability, combined, enc.window, enc.windows_read, enc.windows_total, spent)
 
-    def score(self, text: str) -> float:
-        """The blended score (decoded layers and the sanitizer's re-checks use this)."""
-        return self.scores(text, max_windows=2).combined
+    def score(self, text: str, changed: Sequence[int] | None = None) -> float:
+        """The blended score of a decoded layer: the transformer reads at most two windows.
+
+        ``changed``: offsets where the layer differs from the text already scored, most
+        changed first; only the windows there are read (the rest was read already).
+        """
+        if changed is None:
+            return self.scores(text, max_windows=2).combined
+        return self.scores(text, changed, max_windows=2, only_flagged=True).combined
 
     def threshold(self, level: str) -> float:
         try:

@@ -47,16 +47,25 @@ def window_of_token(windows: Sequence[tuple[int, int]], token: int) -> int:
     return best
 
 
-def pick_windows(windows: Sequence[tuple[int, int]], flagged: Iterable[int], budget: int) -> list[int]:
+def pick_windows(
+    windows: Sequence[tuple[int, int]], flagged: Iterable[int], budget: int, *, only_flagged: bool = False
+) -> list[int]:
     """Indices of the windows to read, in priority order, at most ``budget`` of them.
 
     ``flagged`` are window indices the cheap stages point at. Order: head, the first
     flagged, tail, the other flagged (in the order given), then an even spread over the
     rest, so a budget of k windows over a long text still samples its whole length.
+
+    ``only_flagged``: read the flagged windows alone, in the order given (the head when
+    none is): for a decoded layer that repeats the text already read except where it
+    was decoded.
     """
     n = len(windows)
     if budget <= 0 or n == 0:
         return []
+    if only_flagged:
+        leads = list(dict.fromkeys(i for i in flagged if 0 <= i < n))[:budget]
+        return leads or [0]
     chosen: list[int] = []
 
     def add(i: int) -> None:

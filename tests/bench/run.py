@@ -18,7 +18,8 @@ Sections (``--only a,b`` to pick; all by default):
 * ``loso``      leave-one-out for the full pipeline over dev + extra (a classifier trained
                 without each source family), per source, per category and per script, next
                 to the keyword baseline, with the ablation (rules only, linear model only)
-* ``ordinary``  the 418 ordinary short messages of tests/detection/data: blocked per level
+* ``ordinary``  the ordinary short messages and the multilingual requests of
+                tests/detection/data: blocked per level; the transformer's scores on the latter
 * ``devhost``   analyze requests/s and p50/p95 through the dev host (embedded default)
 * ``graph``     graph-update cost per message with 1k / 10k / 100k stored prompts
 * ``decay``     reputation-decay cost per 10k users away from baseline
@@ -161,6 +162,17 @@ def bench_core(report: dict[str, Any], quick: bool) -> None:
                 f"  {name:6s} {length:>6,} chars  p50 {s['p50']:7.3f} ms  p95 {s['p95']:7.3f} ms  "
                 f"p99 {s['p99']:7.3f} ms  (n={s['n']})"
             )
+        if name != "core":
+            # Benign traffic alone: no sanitize verdicts, so no re-checks of a cleaned text
+            # (the mix above joins dev texts, and most 1k mixes hold an attack).
+            benign = [it for it in items if it["label"] == "benign"]
+            for length, count in n.items():
+                times = time_calls(one, texts_of_length(benign, length, count, seed=13))
+                rows[f"{name}_benign@{length}"] = s = summary_ms(times)
+                print(
+                    f"  {name:6s} {length:>6,} chars benign only  p50 {s['p50']:7.3f} ms  p95 {s['p95']:7.3f} ms  "
+                    f"p99 {s['p99']:7.3f} ms  (n={s['n']})"
+                )
         texts = texts_of_length(items, 1_000, 500 if quick else 2000, seed=11)
         start = time.perf_counter()
         for t in texts:
@@ -181,9 +193,11 @@ def bench_core(report: dict[str, Any], quick: bool) -> None:
         )
     report["latency"] = rows
     for length in (100, 1_000, 10_000):
-        a, b = rows.get(f"linear@{length}"), rows.get(f"full@{length}")
-        if a and b:
-            print(f"  full / linear p95 at {length:,} chars: x{b['p95'] / max(a['p95'], 1e-9):.2f}")
+        for kind in ("", "_benign"):
+            a, b = rows.get(f"linear{kind}@{length}"), rows.get(f"full{kind}@{length}")
+            if a and b:
+                label = "benign only" if kind else "mixed"
+                print(f"  full / linear p95 at {length:,} chars ({label}): x{b['p95'] / max(a['p95'], 1e-9):.2f}")
     print("  targets: core p95 <= 2 ms @1k; full p95 <= 20 ms @1k and <= 120 ms @10k (issue 9, one core)")
 
 
@@ -374,22 +388,38 @@ def bench_loso(report: dict[str, Any], quick: bool) -> None:
 
 
 def bench_ordinary(report: dict[str, Any], quick: bool) -> None:
-    header("ordinary short messages (tests/detection/data/ordinary_messages.txt): blocked per level")
+    header("ordinary messages (tests/detection/data): blocked per level; the transformer on other languages")
     from shared.config import load_settings
     from shared.pipeline import AnalysisRequest, Pipeline
 
-    path = ROOT / "tests" / "detection" / "data" / "ordinary_messages.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    msgs = [line for line in lines if line.strip() and not line.startswith("#")]
+    data = ROOT / "tests" / "detection" / "data"
+    lists = {"short": "ordinary_messages.txt", "multilingual": "multilingual_requests.txt"}
     rows: dict[str, Any] = {}
-    for level in ("low", "medium", "high", "paranoid"):
-        pipeline = Pipeline.build(load_settings(severity_level=level))
-        blocked = sum(
-            pipeline.analyze(AnalysisRequest(user_id="bench", prompt=m), record=False).decision.value == "block"
-            for m in msgs
-        )
-        rows[level] = {"n": len(msgs), "blocked": blocked, "rate": blocked / len(msgs)}
-        print(f"  {level:9s} {blocked:4d} / {len(msgs)} blocked ({100 * blocked / len(msgs):.2f}%)")
+    for kind, name in lists.items():
+        lines = (data / name).read_text(encoding="utf-8").splitlines()
+        msgs = [line for line in lines if line.strip() and not line.startswith("#")]
+        print(f"  {name} ({len(msgs)} messages):")
+        for level in ("low", "medium", "high", "paranoid"):
+            pipeline = Pipeline.build(load_settings(severity_level=level))
+            results = [pipeline.analyze(AnalysisRequest(user_id="bench", prompt=m), record=False) for m in msgs]
+            blocked = sum(r.decision.value == "block" for r in results)
+            key = level if kind == "short" else f"{kind}_{level}"
+            rows[key] = {"n": len(msgs), "blocked": blocked, "rate": blocked / len(msgs)}
+            print(f"    {level:9s} {blocked:4d} blocked ({100 * blocked / len(msgs):.2f}%)")
+        if kind == "multilingual":
+            detector = Pipeline.build(load_settings()).detector
+            models = [detector.detect(m).model_scores for m in msgs]
+            enc = np.array([m.encoder for m in models if m is not None])
+            comb = np.array([m.combined for m in models if m is not None])
+            if len(enc):
+                rows["multilingual_scores"] = {
+                    "encoder_median": float(np.median(enc)),
+                    "encoder_over_0.9": float((enc > 0.9).mean()),
+                    "blend_median": float(np.median(comb)),
+                    "blend_max": float(comb.max()),
+                }
+                print(f"    transformer alone: median {np.median(enc):.3f}, {100 * (enc > 0.9).mean():.0f}% above 0.9; "
+                      f"blend: median {np.median(comb):.4f}, max {comb.max():.4f}")  # fmt: skip
     print("  targets: 0 at medium, <= 1% at paranoid")
     report["ordinary"] = rows
 
@@ -547,22 +577,50 @@ def bench_lsh(report: dict[str, Any], quick: bool) -> None:
     report["lsh_curve"] = lsh_curve.main()
 
 
+#: Fold-0 variants of the transformer's training (``infra/training/README.md`` says how to run them).
+ABLATIONS = {
+    "l6": "6 layers",
+    "nosyn": "3 layers, without synthetic.py",
+}
+
+
 def _oof_compare(names: dict[str, Path], items: list[dict[str, Any]]) -> dict[str, Any]:
-    """AUC and recall at 1% FPR of out-of-fold score files, on the records all of them scored."""
-    from infra.training.fit_blend import recall_at_fpr
+    """AUC and recall at 1% / 5% FPR of out-of-fold score files, on the records all of them scored.
+
+    Each transformer variant is shown alone and in the shipped kind of blend: the
+    noisy-OR with the linear model's out-of-family score, its logit tempered by the
+    shipped inverse temperature (what decides in the pipeline).
+    """
+    from infra.training.fit_blend import LINEAR_OOF, recall_at_fpr
     from infra.training.loso import roc_auc
+    from shared.detection.ensemble import Blend
 
     tables = {k: json.loads(p.read_text())["scores"] for k, p in names.items() if p.exists()}
     if len(tables) < 2:
+        print("    (fewer than two out-of-fold score files: run the ablations, infra/training/README.md)")
         return {}
+    linear = json.loads(LINEAR_OOF.read_text())["scores"] if LINEAR_OOF.exists() else {}
+    blend = Blend.load()
     common = [it for it in items if all(it["id"] in t for t in tables.values())]
     y = np.array([int(it["label"] == "attack") for it in common])
-    out = {}
+    out: dict[str, Any] = {}
     for name, t in tables.items():
         s = np.array([t[it["id"]] for it in common])
-        out[name] = {"n": len(common), "auc": roc_auc(y, s), "recall_at_1pct_fpr": recall_at_fpr(y, s, 0.01)}
-        print(f"    {name:34s} n={len(common):5d}  AUC {out[name]['auc']:.4f}  recall@1%FPR "
-              f"{100 * out[name]['recall_at_1pct_fpr']:.1f}%")  # fmt: skip
+        row = out[name] = {
+            "n": len(common),
+            "auc": roc_auc(y, s),
+            "recall_at_1pct_fpr": recall_at_fpr(y, s, 0.01),
+            "recall_at_5pct_fpr": recall_at_fpr(y, s, 0.05),
+        }
+        line = (f"    {name:34s} n={len(common):5d}  AUC {row['auc']:.4f}  recall@1%/5%FPR "
+                f"{100 * row['recall_at_1pct_fpr']:.1f}% / {100 * row['recall_at_5pct_fpr']:.1f}%")  # fmt: skip
+        if linear and all(it["id"] in linear for it in common) and blend.kind == "noisy_or":
+            b = np.array([blend(linear[it["id"]], t[it["id"]]) for it in common])
+            row["blend"] = {"auc": roc_auc(y, b), "recall_at_1pct_fpr": recall_at_fpr(y, b, 0.01),
+                            "recall_at_5pct_fpr": recall_at_fpr(y, b, 0.05)}  # fmt: skip
+            line += (f"  | blended: AUC {row['blend']['auc']:.4f}  {100 * row['blend']['recall_at_1pct_fpr']:.1f}%"
+                     f" / {100 * row['blend']['recall_at_5pct_fpr']:.1f}%")  # fmt: skip
+        print(line)
     return out
 
 
@@ -629,11 +687,10 @@ def bench_encoder(report: dict[str, Any], quick: bool) -> None:
         print(f"  int8 vs fp32 on {len(d)} dev windows: max |diff| {d.max():.4f}, "
               f"{100 * (d < 0.01).mean():.1f}% within 0.01")  # fmt: skip
     all_items = items + [json.loads(x) for x in EXTRA.open(encoding="utf-8") if x.strip()] if EXTRA.exists() else items
-    print("  ablations on the records of held-out fold 1 (out-of-fold, same records):")
+    print("  ablations on the records of held-out fold 0 (out-of-fold, the same records for each):")
     rows["depth_ablation"] = _oof_compare(
-        {"3 layers, with synthetic (shipped)": ROOT / ".bench" / "oof_encoder.json",
-         "6 layers, with synthetic": ROOT / ".bench" / "oof_encoder_l6.json",
-         "3 layers, without synthetic.py": ROOT / ".bench" / "oof_encoder_nosyn.json"},
+        {"3 layers, 2 epochs (shipped recipe)": ROOT / ".bench" / "oof_encoder.json",
+         **{label: ROOT / ".bench" / "ablation" / f"oof_{key}_f0.json" for key, label in ABLATIONS.items()}},
         all_items,
     )  # fmt: skip
     report["encoder"] = rows

@@ -19,18 +19,19 @@ from shared.findings import Decision
 from shared.pipeline import AnalysisRequest, Pipeline
 
 DATA = Path(__file__).resolve().parent / "data" / "ordinary_messages.txt"
+MULTILINGUAL = DATA.with_name("multilingual_requests.txt")
 
 
-def ordinary_messages() -> list[str]:
-    lines = DATA.read_text(encoding="utf-8").splitlines()
+def ordinary_messages(path: Path = DATA) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [line for line in lines if line.strip() and not line.startswith("#")]
 
 
-def _blocked(level: str) -> list[str]:
+def _blocked(level: str, path: Path = DATA) -> list[str]:
     # The module-scoped clean environment of conftest.py is active here.
     pipeline = Pipeline.build(load_settings(severity_level=level))
     out = []
-    for text in ordinary_messages():
+    for text in ordinary_messages(path):
         result = pipeline.analyze(AnalysisRequest(user_id="ordinary", prompt=text), record=False)
         if result.decision == Decision.BLOCK:
             out.append(text)
@@ -59,6 +60,14 @@ def test_none_blocked_at_low_and_medium(level: str) -> None:
 def test_at_most_one_percent_blocked_at_paranoid() -> None:
     blocked = _blocked("paranoid")
     assert len(blocked) <= 0.01 * len(ordinary_messages()), blocked
+
+
+@pytest.mark.parametrize("level", ["low", "medium"])
+def test_longer_requests_in_other_languages_are_not_blocked(level: str) -> None:
+    # sentences in 20 languages: the transformer learnt English, so "not English" must not read as an attack
+    msgs = ordinary_messages(MULTILINGUAL)
+    assert len(msgs) >= 40
+    assert _blocked(level, MULTILINGUAL) == []
 
 
 def test_greetings_allowed_at_every_level() -> None:
