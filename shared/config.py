@@ -137,15 +137,25 @@ class SemanticSettings(_Group):
     max_retries: int = Field(2, ge=0, le=10)
 
 
+#: Every sanitizer strategy (``shared/sanitize``).
+ALL_SANITIZERS: tuple[str, ...] = ("html", "sql", "secrets", "urls", "pii", "profanity")
+
+
 class SanitizeSettings(_Group):
-    """Which sanitizer strategies run on prompts (``shared/sanitize``)."""
+    """Which sanitizer strategies run on prompts (``shared/sanitize``).
+
+    PII redaction is opt-in (add ``pii``; the healthcare and finance presets do): the
+    addresses, phone numbers and IPs in an ordinary request are usually what the request
+    is about ("send $200 to amelia@example.com"), and redacting them turns a harmless
+    prompt into a ``sanitize`` verdict. Secrets stay on: a credential should not reach
+    the model provider.
+    """
 
     kinds: tuple[Literal["html", "sql", "secrets", "urls", "pii", "profanity"], ...] = (
         "html",
         "sql",
         "secrets",
         "urls",
-        "pii",
         "profanity",
     )
     url_allowlist: tuple[str, ...] = ()
@@ -317,6 +327,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "severity_level": SeverityLevel.HIGH.value,
         "response_strategy": ResponseStrategy.BLOCK.value,
         "privacy": {"retention_days": 7, "store_prompt_text": False},
+        "sanitize": {"kinds": list(ALL_SANITIZERS)},
         "limits": {"max_input_chars": 8_000},
         "reputation": {"violation_penalty": 0.4, "block_after_critical": 2},
     },
@@ -324,6 +335,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "severity_level": SeverityLevel.HIGH.value,
         "response_strategy": ResponseStrategy.BLOCK.value,
         "privacy": {"retention_days": 30, "store_prompt_text": False},
+        "sanitize": {"kinds": list(ALL_SANITIZERS)},
         "reputation": {"violation_penalty": 0.4, "block_after_critical": 2},
         "graph": {"campaign_min_users": 2},
     },

@@ -164,11 +164,20 @@ class Pipeline:
         embed: Callable[[str], np.ndarray] | None = None,
         graph_lookup: Callable[[AgentContext], Any] | None = None,
         calibration: Calibration | None = None,
+        output_sanitizer: Sanitizer | None = None,
+        forward_redactor: Sanitizer | None = None,
     ) -> None:
         self.settings = settings
         self.detector = detector
         self.rules = detector.rules
         self.sanitizer = sanitizer
+        #: The model's answers: personal data and secrets are always redacted there (a
+        #: leak), whichever strategies the prompts get.
+        self.output_sanitizer = output_sanitizer or sanitizer
+        #: Personal data never reaches the model provider: a forwarded prompt has it
+        #: redacted even when PII is not one of the prompt strategies (the verdict and
+        #: ``sanitized_prompt`` then keep it: the caller's own request is about it).
+        self.forward_redactor = forward_redactor
         self.store = store
         self.embed = embed
         self.orchestrator = Orchestrator(
@@ -234,6 +243,12 @@ class Pipeline:
             detector=detector,
             sanitizer=build_sanitizer(
                 list(settings.sanitize.kinds), settings.sanitize.url_allowlist, settings.sanitize.profanity_words
+            ),
+            forward_redactor=None if "pii" in settings.sanitize.kinds else build_sanitizer(["pii"]),
+            output_sanitizer=build_sanitizer(
+                [*settings.sanitize.kinds, *(k for k in ("secrets", "pii") if k not in settings.sanitize.kinds)],
+                settings.sanitize.url_allowlist,
+                settings.sanitize.profanity_words,
             ),
             store=store,
             embed=embed,
@@ -545,6 +560,8 @@ class Pipeline:
 
         if not is_enabled(self.settings.semantic):
             return None, None, "llm:not_configured"
+        if self.forward_redactor is not None:
+            text = self.forward_redactor.sanitize(text).text
         outcome = forward(text, system_prompt=self.settings.semantic.system_prompt)
         if outcome.answer is None:
             return None, None, f"llm:{outcome.error_code or 'unavailable'}"
@@ -559,7 +576,7 @@ class Pipeline:
             allow_empty=True,
             control_char_ratio=self.settings.limits.control_char_ratio,
         )
-        return scan_output(answer, rules=self.rules, sanitizer=self.sanitizer, canary=canary)
+        return scan_output(answer, rules=self.rules, sanitizer=self.output_sanitizer, canary=canary)
 
     def _graph_message(
         self, result: AnalysisResult, detection: Detection, bands: list[str], now: float

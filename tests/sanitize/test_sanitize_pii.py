@@ -237,3 +237,32 @@ def test_placeholders_are_not_rescanned() -> None:
     once = PII.sanitize("mail x@y.com card 4111111111111111 ip 8.8.8.8 phone +44 20 7946 0958").text
     assert PII.find(once) == []
     assert once == "mail [EMAIL] card [CARD] ip [IP_ADDRESS] phone [PHONE]"
+
+
+# -- in the pipeline: opt-in for prompts ------------------------------------------------
+
+
+def _analyze(text: str, **settings: object) -> tuple[str, str, bool]:
+    from shared.config import load_settings
+    from shared.pipeline import AnalysisRequest, Pipeline
+
+    pipeline = Pipeline.build(load_settings(classifier={"enabled": False}, **settings))
+    result = pipeline.analyze(AnalysisRequest(user_id="pii", prompt=text), record=False)
+    return result.decision.value, result.sanitized.text, result.attack
+
+
+REQUEST = "Send $200 from my debit card to amelia.ward@example.com and text me at +44 20 7946 0321."
+
+
+def test_personal_data_in_an_ordinary_request_is_not_a_sanitize_verdict_by_default() -> None:
+    decision, cleaned, attack = _analyze(REQUEST)
+    assert (decision, attack) == ("allow", False)
+    assert cleaned == REQUEST  # the request is about that address: the caller gets it back whole
+
+
+@pytest.mark.parametrize("settings", [{"preset": "healthcare"}, {"preset": "finance"},
+                                      {"sanitize": {"kinds": ["pii"]}}])  # fmt: skip
+def test_regulated_presets_and_explicit_kinds_redact_it(settings: dict[str, object]) -> None:
+    decision, cleaned, attack = _analyze(REQUEST, **settings)
+    assert decision == "sanitize" and not attack
+    assert "amelia.ward@example.com" not in cleaned and "7946 0321" not in cleaned
