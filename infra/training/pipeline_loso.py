@@ -111,6 +111,7 @@ def run_pipeline_loso(
     capture: list[dict[str, Any]] | None = None,
     fusion: bool = True,
     encoder: bool = True,
+    encoder_oof: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """The leave-out run. ``capture`` receives each record's layer features (no text);
@@ -151,7 +152,7 @@ def run_pipeline_loso(
     pipeline = Pipeline.build(settings)
     # With the transformer: its out-of-fold scores blended with the linear model's by a
     # blend that is itself cross-fitted by family, at thresholds chosen on those scores.
-    blended = _blended_oof(log) if encoder else None
+    blended = _blended_oof(log, encoder_oof) if encoder else None
     with_encoder = None
     if blended is not None:
         with_encoder = Pipeline.build(settings)
@@ -200,6 +201,9 @@ def run_pipeline_loso(
         if misses is not None and result.attack != y:
             wrong.append({"id": it["id"], "source": it["source"], "label": it["label"], "risk": round(result.risk, 4)})
         per_source[it["source"]].append((y, result.attack, hard))
+        # the other reading of a verdict (score.py --field "decision!=allow"): content
+        # repairs (markup, SQL, secrets) count as flagged there even when no attack is seen
+        ablation["pipeline_by_decision"].append((y, result.decision.value != "allow", hard))
         plain = rules_only.analyze(AnalysisRequest("loso", it["text"]), record=False)
         ablation["rules_only"].append((y, plain.attack, hard))
         ablation["linear_only"].append((y, oof.get(it["id"], 0.0) >= linear_cut, hard))
@@ -267,14 +271,15 @@ def _ranking(labels: list[int], risks: dict[str, list[float]]) -> dict[str, dict
     return out
 
 
-def _blended_oof(log: Callable[[str], None]) -> dict[str, Any] | None:
+def _blended_oof(log: Callable[[str], None], encoder_oof: Path | None = None) -> dict[str, Any] | None:
     """The transformer's out-of-fold scores blended with the linear model's (cross-fitted)."""
     from infra.training.fit_blend import ENCODER_OOF, LINEAR_OOF, fit_blend, load_table
 
-    if not (ENCODER_OOF.exists() and LINEAR_OOF.exists()):
+    encoder_oof = encoder_oof or ENCODER_OOF
+    if not (encoder_oof.exists() and LINEAR_OOF.exists()):
         log("  (no out-of-fold transformer scores in .bench/: run make train; the linear pipeline only)")
         return None
-    table = load_table(LINEAR_OOF, ENCODER_OOF)
+    table = load_table(LINEAR_OOF, encoder_oof)
     fit = fit_blend(table, log=log)
     return {
         "scores": dict(zip(table["ids"], fit["oof"].tolist(), strict=True)),
@@ -365,9 +370,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json-out", type=Path)
     ap.add_argument("--oof-cache", type=Path, help="reuse (or write) the out-of-fold scores here")
     ap.add_argument("--misses", type=Path, help="write the ids of wrongly decided items (JSONL)")
+    ap.add_argument("--encoder-oof", type=Path, help="the transformer's out-of-fold scores (default: .bench/)")
     args = ap.parse_args(argv)
     result = run_pipeline_loso(
-        grouping=args.grouping, level=args.level, quick=args.quick, oof_cache=args.oof_cache, misses=args.misses
+        grouping=args.grouping,
+        level=args.level,
+        quick=args.quick,
+        oof_cache=args.oof_cache,
+        misses=args.misses,
+        encoder_oof=args.encoder_oof,
     )
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=1))
