@@ -232,6 +232,8 @@ class Pipeline:
             index = FallbackIndex(CosmosVectorIndex(store._proxy(ATTACKS), local_index.dims), local_index)
         from .sanitize import build_sanitizer
 
+        # what the model's answers are always scanned for, on top of the prompts' strategies
+        answer_only = [k for k in ("secrets", "pii") if k not in settings.sanitize.kinds]
         graph_lookup = None
         if store is not None:
             from .graph.lookup import graph_lookup_for
@@ -246,10 +248,12 @@ class Pipeline:
             ),
             forward_redactor=None if "pii" in settings.sanitize.kinds else build_sanitizer(["pii"]),
             output_sanitizer=build_sanitizer(
-                [*settings.sanitize.kinds, *(k for k in ("secrets", "pii") if k not in settings.sanitize.kinds)],
+                [*settings.sanitize.kinds, *answer_only],
                 settings.sanitize.url_allowlist,
                 settings.sanitize.profanity_words,
-            ),
+            )
+            if answer_only
+            else None,
             store=store,
             embed=embed,
             graph_lookup=graph_lookup,

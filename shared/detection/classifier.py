@@ -53,6 +53,16 @@ class ModelArtifactError(ConfigError):
     """
 
 
+def read_artifact_json(path: Path, missing: str, invalid: str) -> Any:
+    """A model artefact's JSON file; ``missing`` / ``invalid`` are the refusals' messages."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise ModelArtifactError(missing) from None
+    except ValueError:
+        raise ModelArtifactError(invalid) from None
+
+
 @dataclass(frozen=True, slots=True)
 class SegmentConfig:
     """Per-line/sentence scoring of documents.

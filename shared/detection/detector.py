@@ -120,10 +120,10 @@ class Detector:
     def _layer_findings(
         self,
         layer: DecodedLayer,
-        seen: frozenset[str] = frozenset(),
-        asked: bool = False,
-        memo: dict[str, float] | None = None,
-        against: str = "",
+        seen: frozenset[str],
+        asked: bool,
+        memo: dict[str, float],
+        against: str,
     ) -> list[Finding]:
         """Findings inside one decoded layer.
 
@@ -161,7 +161,7 @@ class Detector:
                 shaped = _INSTRUCTION_SHAPE.search(layer.normalized.text.strip()) is not None
                 severity = Severity.HIGH if shaped else Severity.MEDIUM
                 if asked and not shaped and self.classifier is not None:
-                    inner_score = self._layer_score(layer.normalized.text, against, {} if memo is None else memo)
+                    inner_score = self._layer_score(layer.normalized.text, against, memo)
                     if inner_score < self.classifier.threshold("paranoid"):
                         severity = Severity.LOW
                 out.append(

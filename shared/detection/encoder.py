@@ -21,7 +21,6 @@ goes into the explanation.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import threading
 import time
@@ -32,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .classifier import ModelArtifactError, _sigmoid
+from .classifier import ModelArtifactError, _sigmoid, read_artifact_json
 from .windows import WINDOW_STRIDE, pick_windows, token_windows, window_of_token
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -100,12 +99,9 @@ class EncoderClassifier:
         """Load and validate the artefact in ``path`` (a folder, or its ``encoder.json``)."""
         base = Path(path) if path is not None else MODEL_DIR
         meta_path = base if base.suffix == ".json" else base / META_NAME
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except OSError:
-            raise ModelArtifactError("Encoder model files are missing or unreadable.") from None
-        except ValueError:
-            raise ModelArtifactError("Encoder model metadata is not valid JSON.") from None
+        meta = read_artifact_json(
+            meta_path, "Encoder model files are missing or unreadable.", "Encoder model metadata is not valid JSON."
+        )
         if not isinstance(meta, dict) or meta.get("format") != ARTIFACT_FORMAT:
             raise ModelArtifactError(f"Encoder model metadata must be format {ARTIFACT_FORMAT}.")
         for key in ("model", "sha256", "tokenizer", "tokenizer_sha256", "window_tokens", "special_ids"):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classifier import Classifier, ModelArtifactError, _sigmoid, word_units
+from .classifier import Classifier, ModelArtifactError, _sigmoid, read_artifact_json, word_units
 from .encoder import EncoderClassifier
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "model" / "blend.json"
@@ -71,12 +71,9 @@ class Blend:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Blend:
         file = Path(path) if path is not None else DEFAULT_PATH
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except OSError:
-            raise ModelArtifactError("Model blend file is missing or unreadable.") from None
-        except ValueError:
-            raise ModelArtifactError("Model blend file is not valid JSON.") from None
+        data = read_artifact_json(
+            file, "Model blend file is missing or unreadable.", "Model blend file is not valid JSON."
+        )
         try:
             kind = str(data["kind"])
             if kind not in KINDS:
