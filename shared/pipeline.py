@@ -395,7 +395,10 @@ class Pipeline:
             stages["similarity"] = (time.perf_counter() - t) * 1e3
 
         if verdict.decision == Decision.SANITIZE and verdict.attack:
-            sanitized = self._neutralise(sanitized, verdict.threshold)
+            # The first round would re-detect the very text already detected: reuse it
+            # (not when prompt2's findings, whose spans are in another text, joined it).
+            same = req.prompt2 is None and sanitized.text == req.prompt
+            sanitized = self._neutralise(sanitized, verdict.threshold, detection if same else None)
         llm_response: str | None = None
         llm_output: OutputScan | None = None
         degraded: list[str] = []
@@ -460,21 +463,24 @@ class Pipeline:
         return result
 
     # ---------------------------------------------------------------- extras
-    def _neutralise(self, sanitized: SanitizeResult, threshold: float, rounds: int = 3) -> SanitizeResult:
+    def _neutralise(
+        self, sanitized: SanitizeResult, threshold: float, first: Detection | None = None, rounds: int = 3
+    ) -> SanitizeResult:
         """Remove the spans that make the text an attack until it scans clean.
 
         Each round re-detects the cleaned text and cuts out every attack finding's span
         (the sanitizers have already redacted PII and secrets, stripped markup and
         neutralised SQL). Evidence without a span (the classifier alone, a known-attack
         match) cannot be cut out: then the whole text is withheld (empty string), so the
-        returned ``sanitized_prompt`` never carries an attack.
+        returned ``sanitized_prompt`` never carries an attack. ``first``: the detection of
+        ``sanitized.text`` when the analysis already has it (the first round reuses it).
         """
         from .findings import SanitizeIssue
 
         text, issues = sanitized.text, list(sanitized.issues)
         calibration = self.orchestrator.decision.calibration
-        for _ in range(rounds):
-            det = self.detector.detect(text)
+        for round_no in range(rounds):
+            det = first if round_no == 0 and first is not None else self.detector.detect(text)
             attacks = [f for f in det.findings if f.threat_type in ATTACK_THREATS]
             clf = calibration(det.classifier_score) if det.classifier_score is not None else 0.0
             if not attacks and clf < threshold:

@@ -33,6 +33,25 @@ def test_sanitize_strategy_returns_text_that_scans_clean(pipeline_for, analyze) 
     assert "removed or neutralised" in result.explanation
 
 
+def test_sanitize_reuses_the_analysis_detection_in_its_first_round(pipeline_for, analyze) -> None:
+    """The first clean-up round would detect the very text the analysis detected."""
+    pipe = pipeline_for(response_strategy="sanitize")
+    texts: list[str] = []
+    detect = pipe.detector.detect
+
+    def counting(text: str):
+        texts.append(text)
+        return detect(text)
+
+    pipe.detector.detect = counting  # type: ignore[method-assign]
+    result = analyze(INJECTION, on=pipe)
+    assert result.decision == Decision.SANITIZE and result.sanitized.text
+    assert texts.count(INJECTION) == 1, "the prompt is detected once, not again by the first round"
+    # The same clean-up from a fresh detection gives the same text.
+    fresh = pipe._neutralise(pipe.sanitizer.sanitize(INJECTION), result.evidence["threshold"])
+    assert fresh.text == result.sanitized.text
+
+
 @pytest.mark.parametrize("question", [XSS_QUESTION, SQL_QUESTION], ids=["xss", "sql"])
 def test_a_code_snippet_in_a_question_is_sanitized_not_blocked(analyze, question: str) -> None:
     result = analyze(question)
