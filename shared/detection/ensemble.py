@@ -5,7 +5,8 @@ window of text), so their evidence is combined. How is decided on *out-of-fold* 
 (``infra/training/fit_blend.py``: every record scored by models that never saw its
 source family): a logistic regression over both logits, cross-fitted by family, is
 compared with the noisy-OR of the two probabilities, the encoder's tempered (one
-inverse temperature, fitted on the same scores: the fine-tuned encoder is overconfident),
+inverse temperature, chosen on the same scores: a shallow fine-tuned encoder was
+overconfident and got 1/2; the shipped 6-layer one gets 1),
 and the one that ranks held-out families better ships (``kind``). The severity levels' operating points
 are chosen on the winner's out-of-fold scores, so the rest of the service (calibration
 onto the risk scale, the short-text ceiling, reputation scrutiny) works on the blend
@@ -97,7 +98,7 @@ class Blend:
     def __call__(self, linear: float, encoder: float) -> float:
         feats = blend_features(linear, encoder)
         if self.kind == "noisy_or":
-            # each model's logit scaled by its inverse temperature (fitted: the encoder is overconfident)
+            # each model's logit scaled by its inverse temperature (chosen on out-of-fold scores)
             a, b = (_sigmoid(c * x) for c, x in zip(self.coef, feats, strict=True))
             return 1.0 - (1.0 - a) * (1.0 - b)
         return _sigmoid(self.intercept + sum(c * x for c, x in zip(self.coef, feats, strict=True)))
