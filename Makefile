@@ -118,7 +118,7 @@ train: setup $(TRAIN_STAMP)
 	$(PY) -m infra.training.fit_blend --write
 
 ## The transformer's ablations on held-out fold 0 (make bench's encoder section compares them with the shipped
-## recipe): the first 3 layers only, and 3 layers without synthetic.py. About 19 and 17 minutes on one core each;
+## recipe): the first 3 layers only, and 3 layers without synthetic.py. About 20 and 17 minutes on one core each;
 ## they run side by side.
 ABLATION := $(TRAIN_PY) -m infra.training.train_encoder --base .bench/base-minilm --only-fold 0 --threads 1
 train-ablations: setup $(TRAIN_STAMP)
